@@ -1,0 +1,99 @@
+# Valence build, run and test entry points. See README.md.
+#
+#   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm]
+#   make test          every test: hosted unit tests, then QEMU end-to-end tests
+#   make image         build/image/{valence.mb,initfs.tar,kernel.sym}
+#   make debug         QEMU halted with its gdb stub; prints the gdb command
+#   make fuzz          the fuzz targets, FUZZTIME each (default 30s)
+
+SHELL := /bin/sh
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+QEMU ?= qemu-system-x86_64
+BUILD := build
+IMAGE_DIR := $(BUILD)/image
+KERNEL := $(BUILD)/kernel.elf
+RECIPE ?= default
+CMDLINE ?=
+ADD ?=
+MEM ?= 1024
+ACCEL ?= tcg
+FUZZTIME ?= 30s
+TEST_TIMEOUT ?= 60m
+
+# The kernel is linked in the higher half: text at 0xffffffff80201000, so
+# physical address = link address - 0xffffffff80000000 (see docs/boot.md).
+KERNEL_LDFLAGS := -T=-0x7fdff000
+KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+MODULES := microkernel tools/mkimage tests
+
+ifeq ($(ACCEL),kvm)
+QEMU_ACCEL := -accel kvm -cpu host
+else
+QEMU_ACCEL := -accel tcg -cpu max
+endif
+
+# Mirrors tests/qemu.Args, except that the console is multiplexed with the
+# QEMU monitor for interactive use (Ctrl-A x quits, Ctrl-A c for the monitor).
+QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
+	-action reboot=shutdown \
+	-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel $(IMAGE_DIR)/valence.mb \
+	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
+	-append "$(CMDLINE)"
+
+.PHONY: all kernel image run test test-hosted vet debug fuzz clean need-go need-qemu generate
+
+all: image
+
+need-go:
+	@scripts/need.sh go
+
+need-qemu:
+	@scripts/need.sh qemu
+
+kernel: need-go
+	@mkdir -p $(BUILD)
+	cd microkernel && $(KERNEL_ENV) $(GO) build -ldflags='$(KERNEL_LDFLAGS)' -o ../$(KERNEL) .
+
+image: kernel
+	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
+		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 -out $(IMAGE_DIR)
+
+run: need-qemu image
+	$(QEMU) $(QEMU_ARGS)
+
+debug: need-qemu image
+	@echo "QEMU is waiting for gdb on localhost:1234. In another terminal run:"
+	@echo "  gdb -ex 'set architecture i386:x86-64' -ex 'file $(KERNEL)' -ex 'target remote localhost:1234'"
+	@echo "(break on valence.dev/microkernel/rt.earlyMain, or hbreak *0x<entry32 physical address> for the 32-bit entry)"
+	$(QEMU) $(QEMU_ARGS) -s -S
+
+vet: need-go
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+
+# Hosted tests: every package except the QEMU end-to-end tests, which the
+# test target runs once the image is built.
+test-hosted: need-go vet
+	@for m in microkernel tools/mkimage; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	cd tests && $(GO) test -count=1 ./qemu/...
+
+test: need-go need-qemu
+	$(MAKE) test-hosted
+	$(MAKE) image
+	cd tests && VALENCE_NO_BUILD=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+fuzz: need-go
+	@for m in microkernel tools/mkimage; do \
+		(cd $$m && for p in $$($(GO) list ./...); do \
+			for f in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
+				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
+			done; done) || exit 1; done
+
+generate: need-go
+	cd microkernel && $(GO) generate ./...
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,160 @@
+// Command valence is the Valence kernel. The Go runtime starts it like a
+// Linux program, but in ring 0 on bare hardware: package rt has already
+// brought up the CPU, memory, interrupts and the timer, and answers the
+// runtime's system calls. main finishes platform bring-up (ACPI, the I/O
+// APIC, the initfs) and then runs the self-test or the console monitor,
+// as the kernel command line says.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"valence.dev/microkernel/acpi"
+	"valence.dev/microkernel/console"
+	"valence.dev/microkernel/initfs"
+	"valence.dev/microkernel/klog"
+	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/monitor"
+	"valence.dev/microkernel/rt"
+	"valence.dev/microkernel/selftest"
+)
+
+func main() {
+	total, early := rt.RuntimeUpNanos()
+	klog.Printf("runtime: up in %.1f ms (first instruction to kernel main; %.1f ms before the runtime started), %s, GOMAXPROCS=%d",
+		float64(total)/1e6, float64(early)/1e6, runtime.Version(), runtime.GOMAXPROCS(0))
+	setupACPI()
+	fs := loadInitfs()
+	args := os.Args[1:] // os.Args[0] is the kernel's path, from QEMU
+	for _, a := range args {
+		switch {
+		case a == "selftest":
+			runSelftest()
+		case a == "selftest=panic":
+			klog.Printf("selftest: dereferencing nil in kernel code")
+			selftest.NilDereference()
+		case a == "selftest=panic-trap":
+			klog.Printf("selftest: dereferencing nil in the trap handler")
+			selftest.TrapFault(rt.NrDebugTrapFault)
+		}
+	}
+	klog.Printf("monitor: no init yet; starting the console monitor (type help)")
+	monitor.Run(monitor.Env{In: console.Read, Out: os.Stdout, Commands: commands(fs)})
+}
+
+func setupACPI() {
+	pa, err := acpi.FindRSDP(rt.PhysMemory{})
+	if err != nil {
+		klog.Printf("acpi: %v; power-off will use QEMU's debug exit", err)
+		return
+	}
+	t, err := acpi.Parse(rt.PhysMemory{}, pa)
+	if err != nil {
+		klog.Printf("acpi: %v", err)
+		return
+	}
+	klog.Printf("acpi: RSDP at %#x, revision %d, OEM %q, tables %s", pa, t.Revision, t.OEMID, strings.Join(t.Signatures, " "))
+	for _, p := range t.Problems {
+		klog.Printf("acpi: %v", p)
+	}
+	if w, err := t.PowerOffWrites(); err != nil {
+		klog.Printf("acpi: no S5 power-off: %v", err)
+	} else {
+		var ports, values []uint16
+		for _, x := range w {
+			ports = append(ports, x.Port)
+			values = append(values, x.Value)
+		}
+		rt.SetPowerOff(ports, values)
+	}
+	if err := rt.SetupInterrupts(t.MADT); err != nil {
+		klog.Printf("%v; console input will not work", err)
+		return
+	}
+	klog.Printf("interrupts: %d I/O APIC(s); COM1 input on IRQ %d", rt.IOAPICCount(), 4)
+}
+
+func loadInitfs() *initfs.FS {
+	start, end, ok := rt.Module("initfs")
+	if !ok {
+		klog.Printf("initfs: no initfs module")
+		return &initfs.FS{}
+	}
+	fs, err := initfs.Load(mm.PhysBytes(start, end-start))
+	if err != nil {
+		klog.Printf("initfs: refused: %v", err)
+		return &initfs.FS{}
+	}
+	klog.Printf("initfs: %d entries, %d KiB, at %#x", fs.Len(), (fs.Bytes()+1023)/1024, start)
+	return fs
+}
+
+func runSelftest() {
+	if selftest.Run(os.Stdout) {
+		os.Exit(0) // exit_group(0): the kernel powers off
+	}
+	rt.FailExit(2)
+}
+
+func commands(fs *initfs.FS) map[string]monitor.Command {
+	boot := time.Now()
+	return map[string]monitor.Command{
+		"echo": {Help: "print the arguments", Run: func(out io.Writer, args []string) error {
+			fmt.Fprintln(out, strings.Join(args, " "))
+			return nil
+		}},
+		"uptime": {Help: "time since boot", Run: func(out io.Writer, args []string) error {
+			up, _ := rt.RuntimeUpNanos()
+			fmt.Fprintf(out, "%s, %d timer ticks\n", monitor.Uptime(time.Duration(up)), rt.Ticks())
+			_ = boot
+			return nil
+		}},
+		"free": {Help: "physical memory use", Run: func(out io.Writer, args []string) error {
+			fl := mm.Lock()
+			s := mm.FrameStats()
+			heap := mm.HeapCommitted()
+			mm.Unlock(fl)
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Fprintf(out, "frames: %d KiB total, %d KiB used, %d KiB free\n", s.Managed*4, s.Allocated*4, s.Free*4)
+			fmt.Fprintf(out, "kernel heap: %d KiB committed; Go heap %d KiB in use, %d GCs\n", heap/1024, ms.HeapInuse/1024, ms.NumGC)
+			return nil
+		}},
+		"dmesg": {Help: "print the kernel log", Run: func(out io.Writer, args []string) error {
+			_, err := out.Write(klog.Dmesg())
+			return err
+		}},
+		"ls": {Help: "list the initfs", Run: func(out io.Writer, args []string) error {
+			for _, n := range fs.Names() {
+				f, _ := fs.Lookup(n)
+				fmt.Fprintf(out, "%v %8d /%s\n", f.Mode, f.Size, n)
+			}
+			return nil
+		}},
+		"cat": {Help: "print initfs files", Run: func(out io.Writer, args []string) error {
+			for _, a := range args {
+				f, ok := fs.Lookup(a)
+				if !ok || f.Mode.IsDir() {
+					return fmt.Errorf("%s: no such file", a)
+				}
+				out.Write(f.Data)
+			}
+			return nil
+		}},
+		"selftest": {Help: "run the kernel self-test", Run: func(out io.Writer, args []string) error {
+			if !selftest.Run(out) {
+				return fmt.Errorf("failed")
+			}
+			return nil
+		}},
+		"poweroff": {Help: "power the machine off", Run: func(out io.Writer, args []string) error {
+			rt.PowerOff()
+			return nil
+		}},
+	}
+}

@@ -1,0 +1,3 @@
+package rt
+
+//go:generate go run ./internal/gensysnames

@@ -1,0 +1,31 @@
+// Command mkimage turns the Valence kernel ELF into the files QEMU boots.
+//
+// Usage:
+//
+//	go run ./tools/mkimage -kernel build/kernel.elf -image images/default \
+//		[-add host[:/guest/path]]... [-entry symbol] -out build/image
+//
+// It writes three files into the -out directory (creating it):
+//
+//   - valence.mb, a Multiboot v1 image for `qemu-system-x86_64 -kernel`
+//     (package mbimage);
+//   - initfs.tar, the initial file system: the -image directory plus the
+//     -add files, reproducibly (package initfs);
+//   - kernel.sym, the ksym table of the kernel's functions, which the
+//     kernel uses to symbolize its own panics (package symtab, format in
+//     valence.dev/microkernel/ksym);
+//
+// and prints a one-line summary. The -add flag may repeat; its guest path
+// defaults to /bin/<basename>, and later -add flags override earlier ones
+// and image files at the same path. SOURCE_DATE_EPOCH, if set, becomes the
+// timestamp of every archive entry; otherwise the Unix epoch is used.
+//
+// # Design
+//
+// main is deliberately thin: flag parsing, reading inputs, and writing
+// outputs. Everything with rules lives in the packages so it can be tested
+// and fuzzed without a file system or a real kernel. All three outputs are
+// computed (or, for the archive, streamed to a temporary file) before any
+// is renamed into place, and each rename is atomic, so a failed run never
+// leaves a half-written image for the next QEMU run to boot.
+package main
