@@ -1,9 +1,3 @@
-// Command valence is the Valence kernel. The Go runtime starts it like a
-// Linux program, but in ring 0 on bare hardware: package rt has already
-// brought up the CPU, memory, interrupts and the timer, and answers the
-// runtime's system calls. main finishes platform bring-up (ACPI, the I/O
-// APIC, the initfs) and then runs the self-test or the console monitor,
-// as the kernel command line says.
 package main
 
 import (
@@ -41,6 +35,9 @@ func main() {
 		case a == "selftest=panic-trap":
 			klog.Printf("selftest: dereferencing nil in the trap handler")
 			selftest.TrapFault(rt.NrDebugTrapFault)
+		case a == "selftest=panic-double":
+			klog.Printf("selftest: making a page fault undeliverable, for a double fault")
+			selftest.TrapFault(rt.NrDebugDoubleFault)
 		}
 	}
 	klog.Printf("monitor: no init yet; starting the console monitor (type help)")

@@ -17,7 +17,7 @@ var (
 )
 
 // subsystems announce themselves in the boot log with "<name>: " lines.
-var subsystems = []string{"console", "cpu", "mm", "timer", "runtime", "initfs"}
+var subsystems = []string{"console", "cpu", "mm", "clock", "timer", "runtime", "acpi", "interrupts", "initfs"}
 
 // TestBootLog boots with the selftest command line, so that the kernel
 // ends by itself, and checks the log it prints before the self-test

@@ -36,6 +36,17 @@ func TestPanic(t *testing.T) {
 				`(?s)Call Trace:[^\n]*\n.*valence\.dev/microkernel/\w`,
 			},
 		},
+		{
+			// A page fault the CPU cannot deliver (its interrupt stack is
+			// unmapped) becomes a double fault, which has its own stack.
+			cmdline: "selftest=panic-double",
+			want: []string{
+				`(?i)kernel panic - not syncing: #DF double fault`,
+				`RIP:`,
+				`Vector: 8 `,
+				`(?s)Call Trace:[^\n]*\n.*valence\.dev/microkernel/rt\.sysDebugDoubleFault`,
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cmdline, func(t *testing.T) {

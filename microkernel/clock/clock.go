@@ -1,16 +1,3 @@
-// Package clock keeps the kernel's time: a monotonic clock counted from the
-// kernel's first instruction, and the wall clock.
-//
-// Both derive from the time-stamp counter, read at the first instructions of
-// entry32 and calibrated against the 8254 PIT during boot. Reading the TSC is
-// one instruction and needs no lock, which matters because the Go runtime asks
-// for the time thousands of times per second. The wall clock is the CMOS RTC
-// reading at boot plus the monotonic time since; it can be stepped with
-// SetWall.
-//
-// Invariants: after Init, Monotonic never decreases (the TSC is invariant on
-// the CPUs QEMU emulates and only one CPU runs). Everything here is safe in
-// trap context and before the Go runtime starts: no allocation, no locks.
 package clock
 
 import (
@@ -82,9 +69,9 @@ func CalibrateTSC() uint64 {
 }
 
 const (
-	calibrationRuns = 7
-	// calibrationHz is the inverse of one calibration window (5 ms).
-	calibrationHz = 200
+	calibrationRuns = 5
+	// calibrationHz is the inverse of one calibration window (4 ms).
+	calibrationHz = 250
 )
 
 // MeasureAgainstPIT returns how fast counter advances, in ticks per
@@ -134,4 +121,15 @@ func RTCToUnixNanos(t amd64.RTCTime) int64 {
 	days := DaysFromCivil(t.Year, t.Month, t.Day)
 	secs := days*86400 + int64(t.Hour)*3600 + int64(t.Minute)*60 + int64(t.Second)
 	return secs * 1e9
+}
+
+// MeasureAgainstTSC returns how fast counter advances, in ticks per second,
+// over a window of 1/hz seconds timed by the calibrated TSC.
+func MeasureAgainstTSC(counter func() uint64, hz uint64) uint64 {
+	window := tscHz / hz
+	start := counter()
+	t0 := amd64.Rdtsc()
+	for amd64.Rdtsc()-t0 < window {
+	}
+	return (counter() - start) * hz
 }

@@ -84,6 +84,9 @@ func entry32Addr() uintptr
 func earlyMain() {
 	bootStats.EntryTSC = bootData.TSC
 	console.Init()
+	if !tablesStatic() {
+		earlyPanic("rt: the system call table was not statically initialised")
+	}
 	clock.Init(bootData.TSC, clock.CalibrateTSC())
 	var l klog.Line
 	l.S("Valence ").S(Version).S(" (").S(runtime.Version()).S(") booting on x86_64").Emit()

@@ -5,6 +5,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/mm"
 )
 
 // sysUname implements uname(2).
@@ -56,3 +58,13 @@ func sysDebugTrapFault(c call) {
 
 //go:noinline
 func nilAt(p *uint64) *uint64 { return p }
+
+// sysDebugDoubleFault points the page-fault interrupt stack at an unmapped
+// address and then faults: the CPU cannot push the page-fault frame, takes
+// a second page fault while delivering the first, and raises a double fault
+// (SDM vol. 3A §6.15, interrupt 8), which arrives on its own stack.
+func sysDebugDoubleFault(c call) {
+	tss.SetIST(stackPageFault, mm.HeapBase+mm.HeapSize-mm.PageSize)
+	var p *uint64
+	c.ret(*nilAt(p))
+}

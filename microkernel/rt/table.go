@@ -65,21 +65,37 @@ const nativeBase = 0x1000
 // nativeTable holds the kernel-internal native calls the kernel's own
 // goroutines use.
 var nativeTable = [...]sysEntry{
-	nrDebugTrapFault - nativeBase: {"debug_trap_fault", sysDebugTrapFault, full},
+	nrDebugTrapFault - nativeBase:   {"debug_trap_fault", sysDebugTrapFault, full},
+	nrDebugDoubleFault - nativeBase: {"debug_double_fault", sysDebugDoubleFault, full},
 }
 
 // Native call numbers.
 const (
 	// nrDebugTrapFault makes the trap handler itself dereference nil, to
 	// exercise the kernel panic path (selftest=panic-trap).
-	nrDebugTrapFault = nativeBase + 0xF00
+	nrDebugTrapFault = nativeBase + 0xF0
+	// nrDebugDoubleFault makes a page fault impossible to deliver, which the
+	// CPU turns into a double fault (selftest=panic-double).
+	nrDebugDoubleFault = nativeBase + 0xF1
 )
 
-// NrDebugTrapFault is the native call number that faults inside the trap
-// handler, for the panic self-test.
-const NrDebugTrapFault = nrDebugTrapFault
+// Native call numbers for the panic self-tests: a fault inside the trap
+// handler, and a double fault.
+const (
+	NrDebugTrapFault   = nrDebugTrapFault
+	NrDebugDoubleFault = nrDebugDoubleFault
+)
 
 // Trivial handlers shared by several rows.
 func sysZero(c call)   { c.ret(0) }
 func sysEinval(c call) { c.fail(22) }
 func sysEnosys(c call) { c.fail(38) }
+
+// tablesStatic reports whether the system call tables were laid out by the
+// linker. The runtime makes system calls before package initialisers run, so
+// a table filled in by an initialiser would still be empty then; earlyMain
+// checks this before starting the runtime.
+func tablesStatic() bool {
+	return linuxTable[unix.SYS_MMAP].handler != nil && linuxTable[unix.SYS_FUTEX].handler != nil &&
+		nativeTable[nrDebugTrapFault-nativeBase].handler != nil
+}

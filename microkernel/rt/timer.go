@@ -40,10 +40,10 @@ func setupTimer() {
 	lapic = amd64.LAPIC{Base: va}
 	lapic.Enable(spuriousVector)
 
-	var rates [5]uint64
+	var rates [3]uint64
 	for i := range rates {
 		lapic.StartCalibration()
-		rates[i] = clock.MeasureAgainstPIT(lapicElapsed)
+		rates[i] = clock.MeasureAgainstTSC(lapicElapsed, 500) // 2 ms
 	}
 	perSec := clock.Median(rates[:])
 	count := perSec / TimerHz
@@ -53,7 +53,11 @@ func setupTimer() {
 	lapic.StartPeriodic(timerVector, uint32(count))
 	bootStats.TimerHz = TimerHz
 	bootStats.LAPICTicksSec = perSec
+	rtc := amd64.ReadRTC()
+	clock.SetWall(clock.RTCToUnixNanos(rtc))
 	var l klog.Line
+	l.S("clock: RTC says ").U(uint64(rtc.Year)).S("-").U2(uint64(rtc.Month)).S("-").U2(uint64(rtc.Day)).
+		S(" ").U2(uint64(rtc.Hour)).S(":").U2(uint64(rtc.Minute)).S(":").U2(uint64(rtc.Second)).S(" UTC").Emit()
 	l.S("timer: local APIC ").X(pa).S(" id ").U(uint64(lapic.ID())).S(", periodic ").U(TimerHz).
 		S(" Hz (bus/16 ").Frac(perSec, 1e6, 2).S(" MHz); TSC ").Frac(clock.TSCHz(), 1e6, 2).S(" MHz").Emit()
 }

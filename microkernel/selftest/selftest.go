@@ -25,6 +25,7 @@ var checks = []check{
 	{"gc", gc},
 	{"sleep", sleep},
 	{"preempt", preempt},
+	{"syscalls", syscalls},
 }
 
 // Run runs every check, writing progress to w, and reports whether all
