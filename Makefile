@@ -33,11 +33,14 @@ else
 QEMU_ACCEL := -accel tcg -cpu max
 endif
 
-# Mirrors tests/qemu.Args, except that the console is multiplexed with the
-# QEMU monitor for interactive use (Ctrl-A x quits, Ctrl-A c for the monitor).
+# Mirrors tests/qemu.Args. On a terminal the console is multiplexed with the
+# QEMU monitor (Ctrl-A x quits, Ctrl-A c for the monitor); on pipes it is not,
+# because the multiplexer can hand early input to the monitor instead.
+CONSOLE_TTY := -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline
+CONSOLE_PIPE := -chardev stdio,id=con,signal=off -serial chardev:con -monitor none
 QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-action reboot=shutdown \
-	-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline \
+	$$(if [ -t 0 ]; then echo '$(CONSOLE_TTY)'; else echo '$(CONSOLE_PIPE)'; fi) \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel $(IMAGE_DIR)/valence.mb \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
@@ -83,7 +86,7 @@ test-hosted: need-go vet
 test: need-go need-qemu
 	$(MAKE) test-hosted
 	$(MAKE) image
-	cd tests && VALENCE_NO_BUILD=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd tests && VALENCE_NO_BUILD=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) .
 
 fuzz: need-go
 	@for m in microkernel tools/mkimage; do \

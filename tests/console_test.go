@@ -23,6 +23,10 @@ func TestConsole(t *testing.T) {
 		// command line itself does not count.
 		{"echo hello from the console", `(?m)^hello from the console\r?$`},
 		{"uptime", `up \d+`},
+		{"free", `frames: \d+ KiB total`},
+		{"ls", `/etc/motd`},
+		{"cat /etc/motd", `Welcome to Valence`},
+		{"nosuchcommand", `nosuchcommand: command not found`},
 	}
 	for _, c := range commands {
 		m.SendLine(c.line)
@@ -36,5 +40,20 @@ func TestConsole(t *testing.T) {
 	}
 	if out := m.Output(); !strings.Contains(out, "reboot: Power down") {
 		t.Errorf("the output lacks %q", "reboot: Power down")
+	}
+}
+
+// TestConsoleEarlyInput types before the kernel is up, as a pipe into
+// `make run` does: nothing may be lost, neither the byte the UART holds when
+// the kernel programs it nor the input that arrives while its interrupt is
+// still masked.
+func TestConsoleEarlyInput(t *testing.T) {
+	m := boot(t, "")
+	m.Send("echo typed ahead\r")
+	m.Expect(`(?m)^typed ahead\r?$`, bootTimeout)
+	m.Expect(prompt, stepTimeout)
+	m.SendLine("poweroff")
+	if code := m.ExpectExit(stepTimeout); code != 0 {
+		t.Errorf("QEMU exited with status %d after poweroff, want 0", code)
 	}
 }

@@ -5,8 +5,8 @@
 // handlers, from the boot path and from goroutines never interleave
 // mid-line. Line feeds become CR LF, as a terminal in raw mode expects.
 //
-// Input is interrupt driven: the COM1 receive interrupt (IRQ 4) drains the
-// UART's FIFO into a ring buffer and bumps RxSeq; readers block in a futex
+// Input is interrupt driven: the COM1 receive interrupt (IRQ 4) moves each byte
+// the UART received into a ring buffer and bumps RxSeq; readers block in a futex
 // wait on RxSeq (through the Go runtime's own futex system call, which the
 // kernel answers), so a goroutine waiting for a key press costs nothing. When
 // the ring is full, further input is dropped and counted.

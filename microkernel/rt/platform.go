@@ -6,6 +6,7 @@ import (
 	"valence.dev/microkernel/acpi"
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/clock"
+	"valence.dev/microkernel/console"
 	"valence.dev/microkernel/mm"
 )
 
@@ -65,6 +66,12 @@ func SetupInterrupts(m *acpi.MADT) error {
 	}
 	for _, io := range ioapics {
 		if io.Route(gsi, consoleVector, flags, uint8(lapic.ID())) {
+			// Input that arrived while the line was masked holds the UART's
+			// interrupt output high: an edge-triggered input sees no new
+			// edge until that data is read, so read it now.
+			if console.Interrupt() {
+				futexWakeKernel(uint64(consoleSeqAddr()), 1<<30)
+			}
 			return nil
 		}
 	}

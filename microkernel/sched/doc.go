@@ -17,9 +17,11 @@
 // return in its saved RAX when it is woken.
 //
 // Invariants:
-//   - threads[0] is the idle thread; it is never on the run queue and runs
-//     only when the queue is empty.
-//   - exactly one thread is Running (cur); Runnable threads are on the run
+//   - threads[0] is the idle thread; it is never on the run queue, runs
+//     only when the queue is empty, and is exempt from the state rules
+//     below (its state stays Runnable).
+//   - exactly one thread other than idle is Running (cur), unless idle
+//     runs; Runnable threads other than idle are on the run
 //     queue exactly once; Blocked threads are on no queue.
 //   - no field holds a Go pointer: global state is indices and integers, so
 //     no write barrier can ever be needed in trap context.

@@ -255,6 +255,9 @@ func Wake(i int32, rax uint64) {
 // WakeChan wakes up to max threads blocked on ch, oldest slot first, with
 // RAX 0, and returns how many it woke.
 func WakeChan(ch uint64, max int) int {
+	if ch == 0 {
+		return 0 // channel 0 means "no channel" (a plain sleep)
+	}
 	n := 0
 	for i := int32(1); i < MaxThreads && n < max; i++ {
 		t := &threads[i]

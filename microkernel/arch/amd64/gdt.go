@@ -75,7 +75,7 @@ func (t *TSS) SetIST(n int, sp uint64) {
 // SetIOMapBase places the I/O permission bitmap beyond the segment limit,
 // which denies ring 3 every port.
 func (t *TSS) SetIOMapBase() {
-	t[12] = t[12]&^(0xFFFF<<32) | uint64(TSSSize)<<48
+	t[12] = t[12]&^(0xFFFF<<48) | uint64(TSSSize)<<48
 }
 
 // setQword writes a little-endian 64-bit value at byte offset off, which is

@@ -17,8 +17,8 @@ const (
 	lsrTHREmpty = 1 << 5
 )
 
-// UARTInit programs port base for 115200 baud 8N1 with FIFOs enabled and the
-// receive-data interrupt on (OUT2 must be set in MCR to gate the interrupt to
+// UARTInit programs port base for 115200 baud 8N1 and the receive-data
+// interrupt on (OUT2 must be set in MCR to gate the interrupt to
 // the interrupt controller).
 func UARTInit(base uint16) {
 	Outb(base+uartIER, 0)
@@ -26,7 +26,11 @@ func UARTInit(base uint16) {
 	Outb(base+uartData, 1)   // divisor 1: 115200 baud
 	Outb(base+uartIER, 0)
 	Outb(base+uartLCR, 0x03) // 8 bits, no parity, one stop bit
-	Outb(base+uartFCR, 0xC7) // enable and clear FIFOs, 14-byte receive trigger
+	// FIFOs stay off (16450 mode): turning them on discards whatever the
+	// UART holds, and typed-ahead input arriving meanwhile would be lost.
+	// Without a FIFO the emulated UART does not accept the next byte until
+	// this one is read, so nothing is ever dropped.
+	Outb(base+uartFCR, 0x00)
 	Outb(base+uartMCR, 0x0B) // DTR, RTS, OUT2
 	Outb(base+uartIER, 0x01) // receive data available interrupt
 }
