@@ -70,7 +70,7 @@ run: need-qemu image
 debug: need-qemu image
 	@echo "QEMU is waiting for gdb on localhost:1234. In another terminal run:"
 	@echo "  gdb -ex 'set architecture i386:x86-64' -ex 'file $(KERNEL)' -ex 'target remote localhost:1234'"
-	@echo "(break on valence.dev/microkernel/rt.earlyMain, or hbreak *0x<entry32 physical address> for the 32-bit entry)"
+	@echo "then, e.g., hbreak valence.dev/microkernel/rt.earlyMain and continue (hardware breakpoints: the early code runs before paging)"
 	$(QEMU) $(QEMU_ARGS) -s -S
 
 vet: need-go
