@@ -25,7 +25,10 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := microkernel tools/mkimage tests
+MODULES := ipc microkernel tools/mkimage userland tests
+# User programs: every directory under userland/ with a main package goes
+# into the initfs as /bin/<name>.
+USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
 
 ifeq ($(ACCEL),kvm)
 QEMU_ACCEL := -accel kvm -cpu host
@@ -46,7 +49,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
 	-append "$(CMDLINE)"
 
-.PHONY: all kernel image run test test-hosted vet debug fuzz clean need-go need-qemu generate
+.PHONY: all kernel userland image run test test-hosted vet debug fuzz clean need-go need-qemu generate
 
 all: image
 
@@ -60,8 +63,14 @@ kernel: need-go
 	@mkdir -p $(BUILD)
 	cd microkernel && $(KERNEL_ENV) $(GO) build -ldflags='$(KERNEL_LDFLAGS)' -o ../$(KERNEL) .
 
-image: kernel
+userland: need-go
+	@mkdir -p $(BUILD)/userland
+	cd userland && for p in $(USER_PROGS); do \
+		$(KERNEL_ENV) $(GO) build -o ../$(BUILD)/userland/$$p ./$$p || exit 1; done
+
+image: kernel userland
 	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
+		$(foreach p,$(USER_PROGS),-add $(BUILD)/userland/$(p):/bin/$(p)) \
 		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 -out $(IMAGE_DIR)
 
 run: need-qemu image
@@ -80,7 +89,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in microkernel tools/mkimage; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in ipc microkernel tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu

@@ -8,4 +8,7 @@ require (
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237 // indirect
+	valence.dev/ipc v0.0.0
 )
+
+replace valence.dev/ipc => ../ipc

@@ -14,6 +14,7 @@ import (
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/monitor"
+	"valence.dev/microkernel/proc"
 	"valence.dev/microkernel/rt"
 	"valence.dev/microkernel/selftest"
 )
@@ -24,7 +25,15 @@ func main() {
 		float64(total)/1e6, float64(early)/1e6, runtime.Version(), runtime.GOMAXPROCS(0))
 	setupACPI()
 	fs := loadInitfs()
+	proc.SetRoot(fs)
 	args := os.Args[1:] // os.Args[0] is the kernel's path, from QEMU
+	initPath := "/bin/init"
+	explicitInit := false
+	for _, a := range args {
+		if v, found := strings.CutPrefix(a, "init="); found {
+			initPath, explicitInit = v, true
+		}
+	}
 	for _, a := range args {
 		switch {
 		case a == "selftest":
@@ -40,8 +49,23 @@ func main() {
 			selftest.TrapFault(rt.NrDebugDoubleFault)
 		}
 	}
-	klog.Printf("monitor: no init yet; starting the console monitor (type help)")
+	if _, found := fs.Lookup(initPath); found || explicitInit {
+		startInit(initPath)
+		select {} // the kernel powers off when init ends
+	}
+	klog.Printf("monitor: no %s; starting the console monitor (type help)", initPath)
 	monitor.Run(monitor.Env{In: console.Read, Out: os.Stdout, Commands: commands(fs)})
+}
+
+// startInit runs the first user process.
+func startInit(path string) {
+	env := []string{"HOME=/", "PATH=/bin", "TERM=linux"}
+	p, err := proc.StartFirst(path, []string{path}, env)
+	if err != nil {
+		klog.Printf("init: cannot start %s: %v", path, err)
+		rt.FailExit(4)
+	}
+	klog.Printf("init: started %s as pid %d", path, p.PID)
 }
 
 func setupACPI() {

@@ -128,7 +128,7 @@ func KernelMprotect(addr, length, prot uint64) errno.Errno {
 		walkRange(kernelRoot, addr, end, opHide, 0)
 		return 0
 	}
-	walkRange(kernelRoot, addr, end, opProtect, pteFlags(p)&permBits)
+	walkRange(kernelRoot, addr, end, opProtect, pteFlags(p))
 	return 0
 }
 

@@ -83,8 +83,11 @@ const swProtNone = 1 << 9
 const permBits = amd64.PTEWrite | amd64.PTEUser | amd64.PTENoExec
 
 // walkRange applies op to every present 4 KiB page in [start, end) under
-// root, skipping absent tables a whole table's span at a time so that huge
-// reserved-but-untouched ranges cost little. It returns the number of pages
+// root (and, for opProtect, to pages hidden by opHide); perm is the complete
+// set of PTE flags for opProtect (present, user, global as appropriate).
+// Absent tables are
+// skipped a whole table's span at a time so that huge reserved-but-untouched
+// ranges cost little. It returns the number of pages
 // it acted on.
 func walkRange(root, start, end uint64, op rangeOp, perm uint64) int {
 	n := 0
@@ -126,9 +129,9 @@ func walkRange(root, start, end uint64, op rangeOp, perm uint64) int {
 		case op == opHide:
 			*e = *e&amd64.PTEAddrMask | swProtNone
 		case op == opProtect && *e&swProtNone != 0:
-			*e = *e&amd64.PTEAddrMask | amd64.PTEPresent | amd64.PTEGlobal | perm
+			*e = *e&amd64.PTEAddrMask | perm
 		case op == opProtect:
-			*e = *e&^permBits | perm
+			*e = *e&^permBits | perm&permBits
 		}
 		amd64.Invlpg(uintptr(va))
 		n++

@@ -30,3 +30,5 @@ func bytesAt(va uintptr, n int) []byte   { return unsafe.Slice((*byte)(pointer(v
 func u64slice(va uintptr, n int) []uint64 { return unsafe.Slice((*uint64)(pointer(va)), n) }
 
 func consoleSeqAddr() uintptr { return uintptr(unsafe.Pointer(&console.RxSeq)) }
+
+func addrOfUserContext(u *UserContext) uintptr { return uintptr(unsafe.Pointer(u)) }

@@ -105,6 +105,7 @@ func earlyMain() {
 	setupMemory()
 	setupTimer()
 	initTrapStacks()
+	initUserEntry()
 	sched.Init(uint64(idleLoopAddr()), uint64(addrOfWords(idleStack[:]))+uint64(len(idleStack)*8),
 		uint64(addrOfUintptrs(idleTLS[:]))+8, uint64(addrOfUintptrs(bootTLS[:]))+8)
 	syncFS()

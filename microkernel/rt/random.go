@@ -48,3 +48,10 @@ func seedRandom() {
 func randomFill(p []byte) {
 	rng.Read(p)
 }
+
+// RandomBytes fills p from the kernel's generator; callable from goroutines.
+func RandomBytes(p []byte) {
+	fl := amd64.SaveFlagsAndDisable()
+	randomFill(p)
+	amd64.RestoreFlags(fl)
+}

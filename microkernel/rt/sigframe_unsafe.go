@@ -9,36 +9,11 @@ import (
 	"valence.dev/microkernel/sched"
 )
 
-// sigcontext is struct sigcontext for x86-64 (arch/x86/include/uapi/asm/
-// sigcontext.h), 256 bytes. gvisor defines it only in its sentry, not in
-// abi/linux, so it is restated here.
-type sigcontext struct {
-	R8, R9, R10, R11, R12, R13, R14, R15 uint64
-	RDI, RSI, RBP, RBX, RDX, RAX, RCX    uint64
-	RSP, RIP, EFLAGS                     uint64
-	CS, GS, FS, SS                       uint16
-	Err, Trapno, Oldmask, CR2, Fpstate   uint64
-	Reserved                             [8]uint64
-}
-
-// ucontext is the kernel's struct ucontext (include/uapi/asm-generic/
-// ucontext.h): uc_sigmask is at offset 296.
-type ucontext struct {
-	Flags    uint64
-	Link     uint64
-	Stack    linux.SignalStack
-	MContext sigcontext
-	Sigmask  linux.SignalSet
-}
-
-// rtSigframe is the frame Linux pushes for an SA_SIGINFO handler on x86-64
-// (arch/x86/include/asm/sigframe.h): the return address (sa_restorer), the
-// ucontext and the siginfo.
-type rtSigframe struct {
-	Pretcode uint64
-	UC       ucontext
-	Info     linux.SignalInfo
-}
+type (
+	sigcontext = amd64.SigContext
+	ucontext   = amd64.UContext
+	rtSigframe = amd64.RtSigframe
+)
 
 const (
 	sigframeSize = unsafe.Sizeof(rtSigframe{})

@@ -99,3 +99,11 @@ func tablesStatic() bool {
 	return linuxTable[unix.SYS_MMAP].handler != nil && linuxTable[unix.SYS_FUTEX].handler != nil &&
 		nativeTable[nrDebugTrapFault-nativeBase].handler != nil
 }
+
+// SyscallName returns the Linux name of system call nr, or "" if unknown.
+func SyscallName(nr uint64) string {
+	if nr < uint64(len(linuxSyscallNames)) {
+		return linuxSyscallNames[nr]
+	}
+	return ""
+}

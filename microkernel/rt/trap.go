@@ -83,7 +83,18 @@ func syncFS() {
 func trap(f *amd64.Frame, fx *amd64.FXState) {
 	trapDepth++
 	now := clock.Monotonic()
-	switch v := f.Vector; {
+	v := f.Vector
+	fromUser := v&UserTrapFlag != 0
+	if fromUser {
+		// fromUser already saved the ring 3 state and turned the frame
+		// into enterUser's return: system calls and faults are for the
+		// goroutine running that thread to handle. Interrupts still need
+		// serving here.
+		v &^= UserTrapFlag
+		f.Vector = v
+	}
+	switch {
+	case fromUser && (v == amd64.SyscallVector || v < amd64.FirstIRQVector):
 	case v == amd64.SyscallVector:
 		syscall(f, fx, now)
 	case v == amd64.VecPageFault:

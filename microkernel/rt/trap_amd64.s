@@ -23,6 +23,26 @@
 #define NUM_TRAP_STACKS 6
 #define TRAP_G_SHIFT 10		// stand-in gs are 1<<10 bytes (trapGSize)
 
+// Offsets in amd64.Frame (see frame.go).
+#define FRAME_RBP 64
+#define FRAME_RAX 112
+#define FRAME_VECTOR 120
+#define FRAME_RIP 136
+#define FRAME_CS 144
+#define FRAME_RFLAGS 152
+#define FRAME_RSP 160
+#define FRAME_SS 168
+#define FRAME_WORDS 22
+
+// Offsets in UserContext (see user.go).
+#define UC_FX 0
+#define UC_REGS 512
+#define UC_FSBASE 688
+#define UC_CR2 696
+
+// UserTrapFlag marks Frame.Vector for a trap that came from ring 3.
+#define USER_TRAP_FLAG 0x200
+
 // The stubs' pushes are spelled as bytes (6A ib: PUSHQ imm8; 68 id: PUSHQ
 // imm32) so that the linker's stack-depth check for NOSPLIT code does not
 // add up the pushes of all 256 stubs as if they ran in sequence: each stub
@@ -64,6 +84,8 @@ TEXT ·vectors(SB),NOSPLIT|NOFRAME,$0
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	SP, ·syscallSavedSP(SB)
 	MOVQ	·syscallStackTop(SB), SP
+	CMPB	·inUser(SB), $0
+	JNE	fromuser
 	PUSHQ	$0x10			// SS
 	PUSHQ	·syscallSavedSP(SB)	// RSP
 	PUSHQ	R11			// RFLAGS
@@ -71,6 +93,16 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	CX			// RIP
 	PUSHQ	$0			// error code
 	PUSHQ	$0x100			// vector: amd64.SyscallVector
+	JMP	trapcommon<>(SB)
+fromuser:
+	// The same frame, with the user segments, so trapcommon sees ring 3.
+	PUSHQ	$0x1B			// SS: amd64.UserDS
+	PUSHQ	·syscallSavedSP(SB)
+	PUSHQ	R11
+	PUSHQ	$0x23			// CS: amd64.UserCS
+	PUSHQ	CX
+	PUSHQ	$0
+	PUSHQ	$0x100
 	JMP	trapcommon<>(SB)
 
 TEXT trapcommon<>(SB),NOSPLIT|NOFRAME,$0
@@ -91,6 +123,10 @@ TEXT trapcommon<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	R15
 	MOVQ	SP, BX			// BX = *amd64.Frame
 	CLD
+	TESTQ	$3, FRAME_CS(BX)
+	JZ	kernel
+	CALL	fromUser<>(SB)
+kernel:
 	SUBQ	$512, SP
 	ANDQ	$~15, SP
 	FXSAVE64	(SP)
@@ -217,4 +253,102 @@ retry:
 ok:
 	MOVQ	AX, ret+0(FP)
 	MOVB	$1, ret1+8(FP)
+	RET
+
+// fromUser runs when a trap arrived from ring 3 (BX = the frame on the
+// trap stack). It stores the user's registers and FPU state in the
+// UserContext that enterUser was given, puts back the kernel's FS base and
+// FPU state, and rewrites the frame so that the trap returns into the
+// kernel at userReturn, as if enterUser had returned the vector number.
+// From there on the trap is handled like one taken in the kernel at that
+// point: the thread that called enterUser may even be switched out.
+TEXT fromUser<>(SB),NOSPLIT|NOFRAME,$0
+	MOVB	$0, ·inUser(SB)
+	MOVQ	·userCtx(SB), DI
+	FXSAVE64	UC_FX(DI)
+	CMPQ	FRAME_VECTOR(BX), $14
+	JNE	nocr2
+	MOVQ	CR2, AX
+	MOVQ	AX, UC_CR2(DI)
+nocr2:
+	LEAQ	UC_REGS(DI), DI
+	MOVQ	BX, SI
+	MOVQ	$FRAME_WORDS, CX
+	REP;	MOVSQ
+	MOVQ	·kernFS(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$0xC0000100, CX
+	WRMSR
+	MOVQ	·kernFXArea(SB), AX
+	FXRSTOR64	(AX)
+	MOVQ	FRAME_VECTOR(BX), AX
+	MOVQ	AX, FRAME_RAX(BX)
+	ORQ	$USER_TRAP_FLAG, FRAME_VECTOR(BX)
+	LEAQ	·userReturn(SB), AX
+	MOVQ	AX, FRAME_RIP(BX)
+	MOVQ	$0x08, FRAME_CS(BX)
+	MOVQ	$0x202, FRAME_RFLAGS(BX)
+	MOVQ	·kernRSP(SB), AX
+	MOVQ	AX, FRAME_RSP(BX)
+	MOVQ	$0x10, FRAME_SS(BX)
+	MOVQ	·kernRBP(SB), AX
+	MOVQ	AX, FRAME_RBP(BX)
+	RET
+
+// enterUser is declared in user.go. It runs the user context in ring 3
+// until that context traps, and returns the trap's vector number with the
+// user's state saved back in the context.
+TEXT ·enterUser(SB),NOSPLIT|NOFRAME,$0-16
+	CLI
+	MOVQ	$0, ret+8(FP)		// userReturn stores the real result
+	MOVQ	ctx+0(FP), DI
+	MOVQ	DI, ·userCtx(SB)
+	MOVQ	SP, ·kernRSP(SB)
+	MOVQ	BP, ·kernRBP(SB)
+	MOVQ	·kernFXArea(SB), AX
+	FXSAVE64	(AX)
+	FXRSTOR64	UC_FX(DI)
+	MOVQ	·tlsSlot(SB), AX
+	ADDQ	$8, AX
+	MOVQ	AX, ·kernFS(SB)
+	MOVQ	UC_FSBASE(DI), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$0xC0000100, CX
+	WRMSR
+	MOVB	$1, ·inUser(SB)
+	// The IRETQ frame, built with moves: SS, RSP, RFLAGS, CS, RIP.
+	SUBQ	$40, SP
+	MOVQ	(UC_REGS+FRAME_RIP)(DI), AX
+	MOVQ	AX, 0(SP)
+	MOVQ	(UC_REGS+FRAME_CS)(DI), AX
+	MOVQ	AX, 8(SP)
+	MOVQ	(UC_REGS+FRAME_RFLAGS)(DI), AX
+	MOVQ	AX, 16(SP)
+	MOVQ	(UC_REGS+FRAME_RSP)(DI), AX
+	MOVQ	AX, 24(SP)
+	MOVQ	(UC_REGS+FRAME_SS)(DI), AX
+	MOVQ	AX, 32(SP)
+	MOVQ	(UC_REGS+0)(DI), R15
+	MOVQ	(UC_REGS+8)(DI), R14
+	MOVQ	(UC_REGS+16)(DI), R13
+	MOVQ	(UC_REGS+24)(DI), R12
+	MOVQ	(UC_REGS+32)(DI), R11
+	MOVQ	(UC_REGS+40)(DI), R10
+	MOVQ	(UC_REGS+48)(DI), R9
+	MOVQ	(UC_REGS+56)(DI), R8
+	MOVQ	(UC_REGS+64)(DI), BP
+	MOVQ	(UC_REGS+80)(DI), SI
+	MOVQ	(UC_REGS+88)(DI), DX
+	MOVQ	(UC_REGS+96)(DI), CX
+	MOVQ	(UC_REGS+104)(DI), BX
+	MOVQ	(UC_REGS+112)(DI), AX
+	MOVQ	(UC_REGS+72)(DI), DI
+	IRETQ
+
+// userReturn is where a trap from ring 3 resumes the kernel (see
+// fromUser): the stack is as enterUser found it and AX holds the vector.
+TEXT ·userReturn(SB),NOSPLIT|NOFRAME,$0-16
+	MOVQ	AX, ret+8(FP)
 	RET

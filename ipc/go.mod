@@ -1,0 +1,3 @@
+module valence.dev/ipc
+
+go 1.26

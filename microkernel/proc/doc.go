@@ -1,0 +1,46 @@
+// Package proc runs user programs: stock static GOOS=linux Go binaries (or
+// any static x86-64 Linux executable) in ring 3, each process in its own
+// address space, with the kernel answering their Linux system calls.
+//
+// Model. A process is an address space (mm.AddressSpace), a file
+// descriptor table, signal dispositions and a set of threads. Each user
+// thread is driven by one kernel goroutine that loops: deliver pending
+// signals, switch to the process's page tables, run the thread in ring 3
+// with rt.EnterUser until it traps, and handle the trap as ordinary Go code
+// (a system call, a page fault, an exception, or an interrupt after which
+// the goroutine yields if its time slice is used up). The Go scheduler thus
+// schedules user threads along with the kernel's own goroutines, and a
+// blocking system call is just a goroutine blocking on a channel.
+//
+// System calls are dispatched through a declarative table (table.go: name,
+// handler, support level). Pointers from user space are never dereferenced:
+// the kernel copies through the address space (CopyIn/CopyOut walk the page
+// tables and use the direct map), so a bad pointer is EFAULT, never a
+// kernel fault. Calls not in the table return ENOSYS and are logged once per
+// process by name.
+//
+// Blocking calls (futex, nanosleep, read on a pipe or the console, wait4,
+// epoll_pwait) select on the thread's interrupt channel as well, so a signal
+// ends them with EINTR and killing a process ends them at once.
+//
+// Faults. A page fault in a mapping that allows the access is demand
+// paging. Any other fault becomes the signal Linux would send (SIGSEGV,
+// SIGBUS, SIGILL, SIGFPE, SIGTRAP), delivered to the faulting thread; the Go
+// runtime turns SIGSEGV into a panic that recover can catch. If the signal
+// cannot be delivered (no handler, blocked, or its frame cannot be written),
+// the process dies of it. Either way only that process is affected, and the
+// kernel logs the fault and the exit.
+//
+// Lifetime. A process ends when its last thread exits or when exit_group
+// or a fatal signal kills it: its threads stop at their next trap or
+// blocking point, its files are closed, its address space is destroyed
+// (every frame returned), and it becomes a zombie until its parent waits
+// for it. The first process is special: when it exits the kernel powers
+// off.
+//
+// Locking. Process.mu guards the thread set, exit state, children and
+// signal dispositions; Thread fields touched by other threads (pending
+// signals) are guarded by the process lock too. The address space has its
+// own lock. Lock order: Process.mu before AddressSpace.mu; never hold
+// Process.mu while blocking.
+package proc

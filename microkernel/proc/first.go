@@ -1,0 +1,34 @@
+package proc
+
+import (
+	"valence.dev/microkernel/klog"
+	"valence.dev/microkernel/rt"
+)
+
+// StartFirst starts the first process (init). When it ends, the kernel
+// logs how and powers off: QEMU exits 0 only if it exited 0.
+func StartFirst(file string, argv, envp []string) (*Process, error) {
+	p, err := Spawn(nil, file, argv, envp, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.first = true
+	ended := p.exiting
+	p.mu.Unlock()
+	if ended {
+		// It ended before it was marked (a very short program): finish
+		// already ran without knowing it was first.
+		<-p.dead
+		firstExited(p, p.Status())
+	}
+	return p, nil
+}
+
+func firstExited(p *Process, s ExitStatus) {
+	klog.Printf("init: pid %d (%s) %s; powering off", p.PID, p.Name, s)
+	if s.Code == 0 && s.Signal == 0 {
+		rt.PowerOff()
+	}
+	rt.FailExit(4)
+}

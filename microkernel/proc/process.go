@@ -1,0 +1,246 @@
+package proc
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+
+	"valence.dev/microkernel/klog"
+	"valence.dev/microkernel/mm"
+)
+
+// Process is a running (or zombie) user program.
+type Process struct {
+	PID  int
+	Name string // the base name of the executable, for logs and ps
+
+	mu       sync.Mutex
+	as       *mm.AddressSpace
+	files    *FDTable
+	threads  map[int]*Thread
+	parent   *Process
+	children map[int]*Process
+	// sigactions are the signal dispositions, shared by all threads.
+	sigactions [numSigs + 1]linux.SigAction
+	exiting    bool
+	status     ExitStatus
+	// dead is closed when the process has fully ended (a zombie);
+	// childEvent is signalled when a child changes state.
+	dead       chan struct{}
+	childEvent *event
+	// vforkDone is closed when a vfork child execs or exits, releasing
+	// its parent.
+	vforkDone chan struct{}
+	futexes   futexTable
+	cwd       string
+	args      []string
+	reported  map[uint64]bool // unsupported system calls already logged
+	lastFault string
+	brk       brkState
+	first     bool // the first process: its exit powers the machine off
+}
+
+// ExitStatus is how a process ended, in the terms of wait(2).
+type ExitStatus struct {
+	Code   int          // exit code, when Signal is 0
+	Signal linux.Signal // the signal that killed it, or 0
+}
+
+// WaitStatus encodes the status as wait4 reports it.
+func (s ExitStatus) WaitStatus() uint32 {
+	if s.Signal != 0 {
+		return uint32(s.Signal) & 0x7f
+	}
+	return uint32(s.Code&0xff) << 8
+}
+
+func (s ExitStatus) String() string {
+	if s.Signal != 0 {
+		return fmt.Sprintf("killed by signal %d (%s)", s.Signal, signalName(s.Signal))
+	}
+	return fmt.Sprintf("exited with status %d", s.Code)
+}
+
+var (
+	tableMu sync.Mutex
+	procs   = map[int]*Process{}
+	nextPID = 1
+)
+
+func allocPID() int {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	for {
+		pid := nextPID
+		nextPID++
+		if nextPID > 1<<22 {
+			nextPID = 2
+		}
+		if _, used := procs[pid]; !used {
+			return pid
+		}
+	}
+}
+
+// Lookup returns the process with the given PID.
+func Lookup(pid int) (*Process, bool) {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	p, ok := procs[pid]
+	return p, ok
+}
+
+// List returns every process, by PID.
+func List() []*Process {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	out := make([]*Process, 0, len(procs))
+	for _, p := range procs {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out
+}
+
+func newProcess(parent *Process, name string) *Process {
+	p := &Process{
+		PID:        allocPID(),
+		Name:       name,
+		threads:    map[int]*Thread{},
+		children:   map[int]*Process{},
+		parent:     parent,
+		dead:       make(chan struct{}),
+		childEvent: newEvent(),
+		cwd:        "/",
+		reported:   map[uint64]bool{},
+	}
+	tableMu.Lock()
+	procs[p.PID] = p
+	tableMu.Unlock()
+	if parent != nil {
+		parent.mu.Lock()
+		parent.children[p.PID] = p
+		parent.mu.Unlock()
+	}
+	return p
+}
+
+// Done is closed when the process has ended.
+func (p *Process) Done() <-chan struct{} { return p.dead }
+
+// Status returns how the process ended; valid once Done is closed.
+func (p *Process) Status() ExitStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status
+}
+
+// Exiting reports whether the process is being torn down.
+func (p *Process) Exiting() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exiting
+}
+
+// Kill ends the process as if by signal sig's default action.
+func (p *Process) Kill(sig linux.Signal) {
+	p.exit(ExitStatus{Signal: sig})
+}
+
+// exit starts tearing the process down with status s (the first caller
+// wins): every thread is interrupted and stops at its next trap or
+// blocking point; the last thread to stop finishes the job (finish).
+func (p *Process) exit(s ExitStatus) {
+	p.mu.Lock()
+	if p.exiting {
+		p.mu.Unlock()
+		return
+	}
+	p.exiting = true
+	p.status = s
+	threads := make([]*Thread, 0, len(p.threads))
+	for _, t := range p.threads {
+		threads = append(threads, t)
+	}
+	n := len(p.threads)
+	p.mu.Unlock()
+	for _, t := range threads {
+		t.interrupt()
+	}
+	if n == 0 {
+		p.finish()
+	}
+}
+
+// threadExited removes t; the last thread out finishes the process.
+func (p *Process) threadExited(t *Thread) {
+	p.mu.Lock()
+	delete(p.threads, t.TID)
+	last := len(p.threads) == 0
+	if last && !p.exiting {
+		// The last thread left through exit(2): its code is the process's.
+		p.exiting = true
+		p.status = ExitStatus{Code: t.exitCode & 0xff}
+	}
+	p.mu.Unlock()
+	if last {
+		p.finish()
+	}
+}
+
+// finish releases everything the process holds and makes it a zombie.
+func (p *Process) finish() {
+	p.mu.Lock()
+	files, as := p.files, p.as
+	p.files, p.as = nil, nil
+	status := p.status
+	parent := p.parent
+	vfork := p.vforkDone
+	p.vforkDone = nil
+	lastFault := p.lastFault
+	p.mu.Unlock()
+	if files != nil {
+		files.CloseAll()
+	}
+	if as != nil {
+		as.Release()
+	}
+	if vfork != nil {
+		close(vfork)
+	}
+	if status.Code != 0 || status.Signal != 0 {
+		if lastFault != "" {
+			klog.Printf("proc: pid %d (%s) %s; last fault: %s", p.PID, p.Name, status, lastFault)
+		} else {
+			klog.Printf("proc: pid %d (%s) %s", p.PID, p.Name, status)
+		}
+	}
+	// Orphans are reparented to nobody: they are reaped when they end.
+	p.mu.Lock()
+	for _, c := range p.children {
+		c.mu.Lock()
+		c.parent = nil
+		c.mu.Unlock()
+	}
+	p.children = map[int]*Process{}
+	p.mu.Unlock()
+	close(p.dead)
+	if parent == nil {
+		reap(p)
+	} else {
+		parent.childEvent.Signal()
+		parent.postProcessSignal(linux.SIGCHLD)
+	}
+	if p.first {
+		firstExited(p, status)
+	}
+}
+
+// reap removes a dead process from the table.
+func reap(p *Process) {
+	tableMu.Lock()
+	delete(procs, p.PID)
+	tableMu.Unlock()
+}

@@ -1,0 +1,317 @@
+package proc
+
+import (
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+
+	"valence.dev/microkernel/arch/amd64"
+	"valence.dev/microkernel/klog"
+	"valence.dev/microkernel/mm"
+)
+
+const numSigs = 64
+
+// si_code values for faults (include/uapi/asm-generic/siginfo.h), which
+// gvisor's abi/linux does not define.
+const (
+	segvMapErr = 1
+	segvAccErr = 2
+	busAdrAln  = 1
+	fpeIntDiv  = 1
+	illIllOpn  = 2
+	trapBrkpt  = 1
+)
+
+// sigDetail is the siginfo a pending signal will be delivered with.
+type sigDetail struct {
+	code int32
+	addr uint64 // faults
+	pid  int32  // kill and tgkill: the sender
+}
+
+func sigbit(sig linux.Signal) uint64 { return 1 << uint(sig-1) }
+
+var unblockable = sigbit(linux.SIGKILL) | sigbit(linux.SIGSTOP)
+
+// defaultIgnored reports whether a signal's default action is to do
+// nothing (signal(7)). Stop and continue are treated as ignore: there is
+// no job control yet.
+func defaultIgnored(sig linux.Signal) bool {
+	switch sig {
+	case linux.SIGCHLD, linux.SIGURG, linux.SIGWINCH, linux.SIGCONT,
+		linux.SIGSTOP, linux.SIGTSTP, linux.SIGTTIN, linux.SIGTTOU:
+		return true
+	}
+	return false
+}
+
+// postSignal makes sig pending on thread t and interrupts a blocking call
+// if t does not block sig. SIGKILL ends the process at once.
+func (t *Thread) postSignal(sig linux.Signal, d sigDetail) {
+	p := t.proc
+	if sig == linux.SIGKILL {
+		p.exit(ExitStatus{Signal: sig})
+		return
+	}
+	p.mu.Lock()
+	act := p.sigactions[sig]
+	if act.Handler == linux.SIG_IGN || act.Handler == linux.SIG_DFL && defaultIgnored(sig) {
+		p.mu.Unlock()
+		return
+	}
+	t.pending |= sigbit(sig)
+	t.siginfo[sig] = d
+	deliverable := t.mask&sigbit(sig) == 0
+	p.mu.Unlock()
+	if deliverable {
+		t.interrupt()
+	}
+}
+
+// postProcessSignal sends a process-directed signal: to a thread that
+// does not block it, if there is one.
+func (p *Process) postProcessSignal(sig linux.Signal) {
+	p.postProcessSignalFrom(sig, sigDetail{code: linux.SI_USER})
+}
+
+func (p *Process) postProcessSignalFrom(sig linux.Signal, d sigDetail) {
+	p.mu.Lock()
+	var target *Thread
+	for _, t := range p.threads {
+		if target == nil || t.mask&sigbit(sig) == 0 && target.mask&sigbit(sig) != 0 || t.TID < target.TID && (t.mask&sigbit(sig) == 0) == (target.mask&sigbit(sig) == 0) {
+			target = t
+		}
+	}
+	p.mu.Unlock()
+	if target != nil {
+		target.postSignal(sig, d)
+	}
+}
+
+// deliverSignals runs before the thread returns to ring 3: it takes the
+// lowest pending unblocked signal and acts on it. It returns false if the
+// signal killed the process.
+func (t *Thread) deliverSignals() bool {
+	p := t.proc
+	for {
+		p.mu.Lock()
+		pend := t.pending &^ t.mask
+		if pend == 0 {
+			p.mu.Unlock()
+			return true
+		}
+		var sig linux.Signal
+		for s := linux.Signal(1); s <= numSigs; s++ {
+			if pend&sigbit(s) != 0 {
+				sig = s
+				break
+			}
+		}
+		t.pending &^= sigbit(sig)
+		act := p.sigactions[sig]
+		d := t.siginfo[sig]
+		p.mu.Unlock()
+		switch {
+		case act.Handler == linux.SIG_IGN:
+			continue
+		case act.Handler == linux.SIG_DFL:
+			if defaultIgnored(sig) {
+				continue
+			}
+			p.exit(ExitStatus{Signal: sig})
+			return false
+		}
+		if err := t.setupSignalFrame(sig, &act, d); err != nil {
+			p.noteFault(fmt.Sprintf("cannot deliver %s: %v", signalName(sig), err))
+			p.exit(ExitStatus{Signal: linux.SIGSEGV})
+			return false
+		}
+		return true
+	}
+}
+
+// forceFault delivers a synchronous fault signal: if the thread blocks or
+// ignores it, the default action (death) applies, as Linux's force_sig
+// does, since returning to the faulting instruction would fault again.
+func (t *Thread) forceFault(sig linux.Signal, code int32, addr uint64, what string) {
+	p := t.proc
+	r := t.regs()
+	p.noteFault(fmt.Sprintf("%s: %s at %#x (rip %#x, rsp %#x)", what, signalName(sig), addr, r.RIP, r.RSP))
+	p.mu.Lock()
+	if p.sigactions[sig].Handler == linux.SIG_IGN || t.mask&sigbit(sig) != 0 {
+		p.sigactions[sig].Handler = linux.SIG_DFL
+		t.mask &^= sigbit(sig)
+	}
+	t.pending |= sigbit(sig)
+	t.siginfo[sig] = sigDetail{code: code, addr: addr}
+	p.mu.Unlock()
+}
+
+// noteFault records a fault for the exit log.
+func (p *Process) noteFault(s string) {
+	p.mu.Lock()
+	p.lastFault = s
+	p.mu.Unlock()
+}
+
+// pageFault handles a page fault in ring 3.
+func (t *Thread) pageFault() {
+	r := t.regs()
+	addr := t.ctx.CR2
+	write := r.ErrorCode&amd64.PFWrite != 0
+	exec := r.ErrorCode&amd64.PFFetch != 0
+	as := t.proc.addressSpace()
+	if as == nil {
+		return
+	}
+	err := as.Fault(addr, write, exec)
+	if err == nil {
+		return
+	}
+	if err == mm.ErrNoMem {
+		klog.Printf("proc: pid %d (%s): out of memory at %#x", t.proc.PID, t.proc.Name, addr)
+		t.proc.exit(ExitStatus{Signal: linux.SIGKILL})
+		return
+	}
+	code := int32(segvMapErr)
+	if r.ErrorCode&amd64.PFPresent != 0 {
+		code = segvAccErr
+	}
+	t.forceFault(linux.SIGSEGV, code, addr, "page fault")
+}
+
+// exception turns a CPU exception in ring 3 into a signal.
+func (t *Thread) exception(v int) {
+	r := t.regs()
+	switch v {
+	case amd64.VecDivide:
+		t.forceFault(linux.SIGFPE, fpeIntDiv, r.RIP, "divide error")
+	case amd64.VecFPU, amd64.VecSIMD:
+		t.forceFault(linux.SIGFPE, 0, r.RIP, "floating-point exception")
+	case amd64.VecInvalidOp:
+		t.forceFault(linux.SIGILL, illIllOpn, r.RIP, "invalid opcode")
+	case amd64.VecBreakpoint, amd64.VecDebug:
+		t.forceFault(linux.SIGTRAP, trapBrkpt, r.RIP, "breakpoint")
+	case amd64.VecAlignment:
+		t.forceFault(linux.SIGBUS, busAdrAln, r.RIP, "alignment check")
+	default:
+		// #GP (privileged instruction, non-canonical address, bad IRET
+		// state), #SS, #NP and the rest: SIGSEGV with si_code SI_KERNEL, as
+		// Linux reports them.
+		t.forceFault(linux.SIGSEGV, linux.SI_KERNEL, 0, amd64.ExceptionName(v))
+	}
+}
+
+// setupSignalFrame pushes an rt_sigframe on the user stack (or the
+// alternate signal stack) and points the thread at the handler, as
+// Linux's __setup_rt_frame does. Every write goes through CopyOut.
+func (t *Thread) setupSignalFrame(sig linux.Signal, act *linux.SigAction, d sigDetail) error {
+	if act.Flags&linux.SA_RESTORER == 0 || act.Restorer == 0 {
+		return fmt.Errorf("no SA_RESTORER")
+	}
+	as := t.proc.addressSpace()
+	if as == nil {
+		return fmt.Errorf("no address space")
+	}
+	r := t.regs()
+	p := t.proc
+	p.mu.Lock()
+	oldMask := t.mask
+	alt := t.altStack
+	p.mu.Unlock()
+	onAlt := alt.Flags&linux.SS_DISABLE == 0 && alt.Size != 0 && r.RSP > alt.Addr && r.RSP <= alt.Addr+alt.Size
+	sp := r.RSP
+	if act.Flags&linux.SA_ONSTACK != 0 && alt.Flags&linux.SS_DISABLE == 0 && alt.Size != 0 && !onAlt {
+		sp = alt.Addr + alt.Size
+	} else {
+		sp -= 128 // red zone
+	}
+	sp = (sp - amd64.FXStateSize) &^ 63
+	fpstate := sp
+	sp = (sp-sigframeSize)&^15 - 8
+
+	var fr amd64.RtSigframe
+	fr.Pretcode = act.Restorer
+	fr.UC.Stack = alt
+	if alt.Size == 0 {
+		fr.UC.Stack.Flags = linux.SS_DISABLE
+	} else if onAlt {
+		fr.UC.Stack.Flags |= linux.SS_ONSTACK
+	}
+	mc := &fr.UC.MContext
+	mc.R8, mc.R9, mc.R10, mc.R11 = r.R8, r.R9, r.R10, r.R11
+	mc.R12, mc.R13, mc.R14, mc.R15 = r.R12, r.R13, r.R14, r.R15
+	mc.RDI, mc.RSI, mc.RBP, mc.RBX = r.RDI, r.RSI, r.RBP, r.RBX
+	mc.RDX, mc.RAX, mc.RCX, mc.RSP = r.RDX, r.RAX, r.RCX, r.RSP
+	mc.RIP, mc.EFLAGS = r.RIP, r.RFLAGS
+	mc.CS, mc.SS = uint16(r.CS), uint16(r.SS)
+	mc.Err, mc.Trapno, mc.CR2 = r.ErrorCode, r.Vector, d.addr
+	mc.Oldmask = oldMask
+	mc.Fpstate = fpstate
+	fr.UC.Sigmask = linux.SignalSet(oldMask)
+	fr.Info.Signo = int32(sig)
+	fr.Info.Code = d.code
+	if d.code > 0 {
+		fr.Info.SetAddr(d.addr)
+	} else {
+		fr.Info.SetPID(d.pid)
+	}
+	if err := as.CopyOut(fpstate, fxBytes(&t.ctx.FX)); err != nil {
+		return err
+	}
+	if err := as.CopyOut(sp, sigframeBytes(&fr)); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	t.mask |= uint64(act.Mask)
+	if act.Flags&linux.SA_NODEFER == 0 {
+		t.mask |= sigbit(sig)
+	}
+	t.mask &^= unblockable
+	if act.Flags&linux.SA_RESETHAND != 0 {
+		p.sigactions[sig] = linux.SigAction{}
+	}
+	p.mu.Unlock()
+	r.RSP = sp
+	r.RIP = act.Handler
+	r.RDI = uint64(sig)
+	r.RSI = sp + sigframeInfoOffset
+	r.RDX = sp + sigframeUCOffset
+	r.RAX = 0
+	r.RFLAGS &^= amd64.FlagTF | amd64.FlagDF
+	t.ctx.FX.InitFX()
+	return nil
+}
+
+// sigreturn restores the context saved by setupSignalFrame.
+func (t *Thread) sigreturn() error {
+	as := t.proc.addressSpace()
+	if as == nil {
+		return fmt.Errorf("no address space")
+	}
+	r := t.regs()
+	var fr amd64.RtSigframe
+	if err := as.CopyIn(r.RSP-8, sigframeBytes(&fr)); err != nil {
+		return err
+	}
+	mc := &fr.UC.MContext
+	r.R8, r.R9, r.R10, r.R11 = mc.R8, mc.R9, mc.R10, mc.R11
+	r.R12, r.R13, r.R14, r.R15 = mc.R12, mc.R13, mc.R14, mc.R15
+	r.RDI, r.RSI, r.RBP, r.RBX = mc.RDI, mc.RSI, mc.RBP, mc.RBX
+	r.RDX, r.RAX, r.RCX, r.RSP = mc.RDX, mc.RAX, mc.RCX, mc.RSP
+	r.RIP, r.RFLAGS = mc.RIP, mc.EFLAGS // EnterUser sanitises the flags
+	if mc.Fpstate != 0 {
+		var fx amd64.FXState
+		if err := as.CopyIn(mc.Fpstate, fxBytes(&fx)); err != nil {
+			return err
+		}
+		fx[3] = fx[3]&^0xFFFFFFFF | fx[3]&0xFFFF // FXRSTOR faults on reserved MXCSR bits
+		t.ctx.FX = fx
+	}
+	p := t.proc
+	p.mu.Lock()
+	t.mask = uint64(fr.UC.Sigmask) &^ unblockable
+	p.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,132 @@
+package proc
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/mm/vma"
+)
+
+func protOf(p uint64) vma.Prot {
+	var r vma.Prot
+	if p&linux.PROT_READ != 0 {
+		r |= vma.Read
+	}
+	if p&linux.PROT_WRITE != 0 {
+		r |= vma.Write | vma.Read // x86 cannot make a page writable but not readable
+	}
+	if p&linux.PROT_EXEC != 0 {
+		r |= vma.Exec | vma.Read
+	}
+	return r
+}
+
+const protMask = linux.PROT_READ | linux.PROT_WRITE | linux.PROT_EXEC
+
+// sysMmap implements mmap(2) for anonymous memory (private or shared;
+// sharing with other processes comes with memory objects). File mappings
+// are refused with ENODEV.
+func sysMmap(c *call) result {
+	addr, length, prot, flags := c.arg(0), c.arg(1), c.arg(2), c.arg(3)
+	if prot&^protMask != 0 {
+		return fail(errno.EINVAL)
+	}
+	if flags&(linux.MAP_PRIVATE|linux.MAP_SHARED) == 0 {
+		return fail(errno.EINVAL)
+	}
+	if flags&linux.MAP_ANONYMOUS == 0 {
+		return fail(errno.ENODEV)
+	}
+	fixed := flags&(linux.MAP_FIXED|linux.MAP_FIXED_NOREPLACE) != 0
+	va, err := c.as().Map(addr, length, protOf(prot), fixed, flags&linux.MAP_FIXED_NOREPLACE != 0, 0)
+	if err != nil {
+		return fail(toErrno(err))
+	}
+	return ok(va)
+}
+
+// sysMunmap implements munmap(2).
+func sysMunmap(c *call) result {
+	if err := c.as().Unmap(c.arg(0), c.arg(1)); err != nil {
+		return fail(toErrno(err))
+	}
+	return ok0()
+}
+
+// sysMprotect implements mprotect(2).
+func sysMprotect(c *call) result {
+	if c.arg(2)&^protMask != 0 {
+		return fail(errno.EINVAL)
+	}
+	if c.arg(1) == 0 {
+		return ok0()
+	}
+	if err := c.as().Protect(c.arg(0), c.arg(1), protOf(c.arg(2))); err != nil {
+		return fail(toErrno(err))
+	}
+	return ok0()
+}
+
+// MADV_FREE (include/uapi/asm-generic/mman-common.h) is not in gvisor's
+// abi/linux.
+const madvFree = 8
+
+// sysMadvise implements madvise(2): MADV_DONTNEED and MADV_FREE drop the
+// pages (the next access sees zeros); the rest is advice and accepted.
+func sysMadvise(c *call) result {
+	addr, length := c.arg(0), c.arg(1)
+	if addr&(mm.PageSize-1) != 0 {
+		return fail(errno.EINVAL)
+	}
+	if length == 0 {
+		return ok0()
+	}
+	switch c.arg(2) {
+	case linux.MADV_DONTNEED, madvFree:
+		if err := c.as().Discard(addr, length); err != nil {
+			return fail(toErrno(err))
+		}
+	}
+	return ok0()
+}
+
+// brkState is the program break: the heap a C-style allocator grows with
+// brk(2), starting after the executable's last segment.
+type brkState struct {
+	start, cur uint64
+}
+
+// maxBrk bounds the heap brk can grow.
+const maxBrk = 1 << 30
+
+// sysBrk implements brk(2): it returns the new break, or the old one if
+// the request cannot be met.
+func sysBrk(c *call) result {
+	p := c.p
+	p.mu.Lock()
+	b := p.brk
+	p.mu.Unlock()
+	want := c.arg(0)
+	if want == 0 || want < b.start || want > b.start+maxBrk {
+		return ok(b.cur)
+	}
+	oldTop, newTop := pageUpU(b.cur), pageUpU(want)
+	as := c.as()
+	switch {
+	case newTop > oldTop:
+		if _, err := as.Map(oldTop, newTop-oldTop, vma.Read|vma.Write, true, true, 0); err != nil {
+			return ok(b.cur)
+		}
+	case newTop < oldTop:
+		if err := as.Unmap(newTop, oldTop-newTop); err != nil {
+			return ok(b.cur)
+		}
+	}
+	p.mu.Lock()
+	p.brk.cur = want
+	p.mu.Unlock()
+	return ok(want)
+}
+
+func pageUpU(v uint64) uint64 { return (v + mm.PageSize - 1) &^ (mm.PageSize - 1) }

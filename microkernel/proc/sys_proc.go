@@ -1,0 +1,369 @@
+package proc
+
+import (
+	"encoding/binary"
+	"path"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/ipc"
+	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/rt"
+)
+
+// vfork creates a child that shares the caller's address space and runs
+// until it calls execve or exits, while the caller waits (CLONE_VFORK),
+// exactly what os/exec needs. The child starts from the caller's registers
+// with RAX 0, on the stack it was given or the caller's.
+func vfork(c *call, flags uint64) result {
+	if flags&linux.CLONE_PIDFD != 0 {
+		return fail(errno.EINVAL)
+	}
+	parent := c.p
+	child := newProcess(parent, parent.Name)
+	parent.mu.Lock()
+	as := parent.as
+	child.files = parent.files.fork()
+	child.sigactions = parent.sigactions
+	child.cwd = parent.cwd
+	child.args = parent.args
+	child.brk = parent.brk
+	parent.mu.Unlock()
+	as.Retain()
+	child.as = as
+	done := make(chan struct{})
+	child.vforkDone = done
+
+	ctx := rt.NewUserContext(0, 0)
+	ctx.Regs = c.t.ctx.Regs
+	ctx.FX = c.t.ctx.FX
+	ctx.FSBase = c.t.ctx.FSBase
+	ctx.Regs.RAX = 0
+	if sp := c.arg(1); sp != 0 {
+		ctx.Regs.RSP = sp
+	}
+	t := child.newThread(ctx, true)
+	t.mask = c.t.mask
+	t.start()
+	// The parent sleeps until the child has let go of the memory. This
+	// wait is not interruptible, as in Linux (TASK_UNINTERRUPTIBLE-ish):
+	// the child owns the stack both are using.
+	<-done
+	return ok(uint64(child.PID))
+}
+
+// readStrings reads a NULL-terminated array of string pointers.
+func readStrings(c *call, addr uint64) ([]string, errno.Errno) {
+	var out []string
+	total := 0
+	if addr == 0 {
+		return nil, 0
+	}
+	for i := 0; ; i++ {
+		if i > 8192 {
+			return nil, errno.E2BIG
+		}
+		var b [8]byte
+		if err := c.as().CopyIn(addr+uint64(i)*8, b[:]); err != nil {
+			return nil, errno.EFAULT
+		}
+		p := binary.LittleEndian.Uint64(b[:])
+		if p == 0 {
+			return out, 0
+		}
+		s, err := c.as().ReadString(p, maxArgs)
+		if err != nil {
+			return nil, errno.EFAULT
+		}
+		total += len(s) + 1
+		if total > maxArgs {
+			return nil, errno.E2BIG
+		}
+		out = append(out, s)
+	}
+}
+
+// sysExecve implements execve(2): the process's image is replaced by the
+// program at path. On failure the old image is untouched and the call
+// returns the error.
+func sysExecve(c *call) result {
+	file, e := userPath(c, c.arg(0))
+	if e != 0 {
+		return fail(e)
+	}
+	argv, e := readStrings(c, c.arg(1))
+	if e != 0 {
+		return fail(e)
+	}
+	envp, e := readStrings(c, c.arg(2))
+	if e != 0 {
+		return fail(e)
+	}
+	p := c.p
+	p.mu.Lock()
+	cwd := p.cwd
+	p.mu.Unlock()
+	img, e, err := load(cwd, file, argv, envp)
+	if err != nil {
+		return fail(e)
+	}
+	p.mu.Lock()
+	old := p.as
+	p.as = img.as
+	p.Name = img.name
+	p.args = argv
+	p.brk = brkState{start: img.brk, cur: img.brk}
+	for s := range p.sigactions {
+		if p.sigactions[s].Handler != linux.SIG_IGN {
+			p.sigactions[s] = linux.SigAction{}
+		}
+	}
+	for _, t := range p.threads {
+		if t != c.t {
+			t.execed = true
+			t.interrupt()
+		}
+	}
+	files := p.files
+	vfork := p.vforkDone
+	p.vforkDone = nil
+	c.t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+	c.t.clearChildTID = 0
+	p.mu.Unlock()
+	files.closeOnExec()
+	img.as.Activate()
+	old.Release()
+	if vfork != nil {
+		close(vfork)
+	}
+	ctx := rt.NewUserContext(img.entry, img.sp)
+	ctx.Regs.RFLAGS = 0x202
+	c.t.ctx = ctx
+	return noReturn()
+}
+
+// waitFor finds a child matching pid (-1: any) that has ended and reaps it
+// unless keep. It returns the child, whether any child matched at all, and
+// blocks (unless nohang) until one ends.
+func waitFor(c *call, pid int, nohang, keep bool) (*Process, errno.Errno) {
+	p := c.p
+	for {
+		wait := p.childEvent.Wait()
+		p.mu.Lock()
+		matched := false
+		var done *Process
+		for _, ch := range p.children {
+			if pid > 0 && ch.PID != pid {
+				continue
+			}
+			matched = true
+			select {
+			case <-ch.dead:
+				if done == nil || ch.PID < done.PID {
+					done = ch
+				}
+			default:
+			}
+		}
+		if done != nil && !keep {
+			delete(p.children, done.PID)
+		}
+		p.mu.Unlock()
+		if done != nil {
+			if !keep {
+				reap(done)
+			}
+			return done, 0
+		}
+		if !matched {
+			return nil, errno.ECHILD
+		}
+		if nohang {
+			return nil, 0
+		}
+		if !c.t.canBlock() {
+			return nil, errno.EINTR
+		}
+		select {
+		case <-wait:
+		case <-c.t.intr:
+			return nil, errno.EINTR
+		}
+	}
+}
+
+// sysWait4 implements wait4(2) for exited children (pid > 0 or -1; 0 and
+// other negative values, which name process groups, wait for any child).
+func sysWait4(c *call) result {
+	pid := int(c.i32(0))
+	if pid < -1 || pid == 0 {
+		pid = -1
+	}
+	opts := c.arg(2)
+	if opts&^(linux.WNOHANG|linux.WUNTRACED|linux.WCONTINUED|linux.WALL|linux.WCLONE|linux.WNOTHREAD) != 0 {
+		return fail(errno.EINVAL)
+	}
+	ch, e := waitFor(c, pid, opts&linux.WNOHANG != 0, false)
+	if e != 0 {
+		return fail(e)
+	}
+	if ch == nil {
+		return ok0()
+	}
+	if a := c.arg(1); a != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], ch.Status().WaitStatus())
+		if err := c.as().CopyOut(a, b[:]); err != nil {
+			return fail(errno.EFAULT)
+		}
+	}
+	if a := c.arg(3); a != 0 {
+		if err := c.as().CopyOut(a, make([]byte, 144)); err != nil { // struct rusage, zeroed
+			return fail(errno.EFAULT)
+		}
+	}
+	return ok(uint64(ch.PID))
+}
+
+// sysWaitid implements waitid(2) for P_PID and P_ALL with WEXITED
+// (WNOWAIT leaves the child waitable).
+func sysWaitid(c *call) result {
+	idtype, id, opts := c.arg(0), int(c.i32(1)), c.arg(3)
+	pid := -1
+	switch idtype {
+	case linux.P_PID:
+		pid = id
+	case linux.P_ALL:
+	default:
+		return fail(errno.EINVAL)
+	}
+	if opts&linux.WEXITED == 0 {
+		return fail(errno.EINVAL)
+	}
+	ch, e := waitFor(c, pid, opts&linux.WNOHANG != 0, opts&linux.WNOWAIT != 0)
+	if e != 0 {
+		return fail(e)
+	}
+	if a := c.arg(2); a != 0 {
+		var info linux.SignalInfo
+		if ch != nil {
+			info.Signo = int32(linux.SIGCHLD)
+			st := ch.Status()
+			info.SetPID(int32(ch.PID))
+			if st.Signal != 0 {
+				info.Code = linux.CLD_KILLED
+				info.SetStatus(int32(st.Signal))
+			} else {
+				info.Code = linux.CLD_EXITED
+				info.SetStatus(int32(st.Code))
+			}
+		}
+		if err := c.as().CopyOut(a, siginfoBytes(&info)); err != nil {
+			return fail(errno.EFAULT)
+		}
+	}
+	return ok0()
+}
+
+// sysSpawn implements the native spawn call: a new process running path,
+// a child of the caller, with the caller's descriptors 0-2.
+func sysSpawn(c *call) result {
+	file, e := userPath(c, c.arg(0))
+	if e != 0 {
+		return fail(e)
+	}
+	argv, e := readStrings(c, c.arg(1))
+	if e != 0 {
+		return fail(e)
+	}
+	envp, e := readStrings(c, c.arg(2))
+	if e != 0 {
+		return fail(e)
+	}
+	if len(argv) == 0 {
+		argv = []string{path.Base(file)}
+	}
+	files := newFDTable()
+	t := c.p.fdTable()
+	for fd := int32(0); fd < 3; fd++ {
+		if of, found := t.get(fd); found {
+			files.installAt(of, fd, false)
+		}
+	}
+	child, err := Spawn(c.p, file, argv, envp, files)
+	if err != nil {
+		files.CloseAll()
+		if se, isSpawn := err.(*SpawnError); isSpawn {
+			return fail(se.Errno)
+		}
+		return fail(errno.ENOEXEC)
+	}
+	return ok(uint64(child.PID))
+}
+
+// sysWaitNative implements the native wait call.
+func sysWaitNative(c *call) result {
+	pid := int(c.i32(0))
+	if pid <= 0 {
+		pid = -1
+	}
+	ch, e := waitFor(c, pid, c.arg(2)&ipc.WaitNoHang != 0, false)
+	if e != 0 {
+		return fail(e)
+	}
+	if ch == nil {
+		return ok0()
+	}
+	if a := c.arg(1); a != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], ch.Status().WaitStatus())
+		if err := c.as().CopyOut(a, b[:]); err != nil {
+			return fail(errno.EFAULT)
+		}
+	}
+	return ok(uint64(ch.PID))
+}
+
+// sysKillNative implements the native kill call: the caller may end its
+// descendants (SIGKILL semantics for any signal that is not caught).
+func sysKillNative(c *call) result {
+	pid, sig := int(c.i32(0)), c.iarg(1)
+	if !validSignal(sig) {
+		return fail(errno.EINVAL)
+	}
+	target, found := Lookup(pid)
+	if !found || target == nil {
+		return fail(errno.ESRCH)
+	}
+	if !target.descendantOf(c.p) {
+		return fail(errno.EPERM)
+	}
+	target.postProcessSignalFrom(linux.Signal(sig), sigDetail{code: linux.SI_USER, pid: int32(c.p.PID)})
+	return ok0()
+}
+
+func (p *Process) descendantOf(a *Process) bool {
+	for q := p; q != nil; {
+		q.mu.Lock()
+		parent := q.parent
+		q.mu.Unlock()
+		if parent == a {
+			return true
+		}
+		q = parent
+	}
+	return false
+}
+
+// sysMemInfo implements the native meminfo call.
+func sysMemInfo(c *call) result {
+	fl := mm.Lock()
+	s := mm.FrameStats()
+	mm.Unlock(fl)
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], s.Managed*mm.PageSize)
+	binary.LittleEndian.PutUint64(b[8:], s.Free*mm.PageSize)
+	binary.LittleEndian.PutUint64(b[16:], uint64(mm.UserFrames())*mm.PageSize)
+	return copyOutStruct(c, c.arg(0), b[:])
+}

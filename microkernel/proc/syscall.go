@@ -1,0 +1,69 @@
+package proc
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/klog"
+	"valence.dev/microkernel/mm"
+)
+
+type mmAS = mm.AddressSpace
+
+// call is a system call being served.
+type call struct {
+	t    *Thread
+	p    *Process
+	nr   uint64
+	args [6]uint64
+}
+
+// result of a handler: a value, or an errno.
+type result struct {
+	val uint64
+	err errno.Errno
+	// noReturn means the handler has set the registers itself (rt_sigreturn,
+	// execve) or the thread is exiting: do not write RAX.
+	noReturn bool
+}
+
+func ok(v uint64) result            { return result{val: v} }
+func fail(e errno.Errno) result     { return result{err: e} }
+func noReturn() result              { return result{noReturn: true} }
+func (c *call) as() *mmAS           { return c.p.addressSpace() }
+func (c *call) arg(i int) uint64    { return c.args[i] }
+func (c *call) iarg(i int) int64    { return int64(c.args[i]) }
+func (c *call) i32(i int) int32     { return int32(c.args[i]) }
+func errFor(err error) errno.Errno  { return mmErrno(err) }
+func mmErrno(err error) errno.Errno { return toErrno(err) }
+
+// syscall serves the system call the thread just made (RAX = number,
+// arguments in RDI, RSI, RDX, R10, R8, R9).
+func (t *Thread) syscall() {
+	r := t.regs()
+	c := &call{t: t, p: t.proc, nr: r.RAX, args: [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}}
+	var res result
+	if e, found := lookupSyscall(c.nr); found {
+		res = e.handler(c)
+	} else {
+		t.proc.reportUnsupported(c.nr)
+		res = fail(errno.ENOSYS)
+	}
+	if res.noReturn {
+		return
+	}
+	if res.err != 0 {
+		r.RAX = uint64(-int64(res.err))
+	} else {
+		r.RAX = res.val
+	}
+}
+
+func (p *Process) reportUnsupported(nr uint64) {
+	p.mu.Lock()
+	seen := p.reported[nr]
+	p.reported[nr] = true
+	p.mu.Unlock()
+	if !seen {
+		klog.Printf("proc: pid %d (%s): unsupported system call %s (%d): ENOSYS", p.PID, p.Name, syscallName(nr), nr)
+	}
+}

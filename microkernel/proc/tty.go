@@ -1,0 +1,167 @@
+package proc
+
+import (
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/console"
+)
+
+// consoleTTY is the serial console as a terminal for user programs, with
+// a canonical ("cooked") line discipline: input is echoed, edited with
+// backspace and ^U, and delivered a line at a time; ^D at the start of a
+// line is end of file; ^C discards the line and sends SIGINT to the
+// foreground process (the last process that read from the console).
+type consoleTTY struct {
+	start      sync.Once
+	mu         sync.Mutex
+	line       []byte
+	ready      []byte
+	eofs       int
+	ev         *event
+	foreground int // PID
+}
+
+var theConsole = &consoleTTY{ev: newEvent()}
+
+func (c *consoleTTY) reader() {
+	buf := make([]byte, 256)
+	for {
+		n := console.Read(buf)
+		c.input(buf[:n])
+	}
+}
+
+// input runs the line discipline over newly typed bytes.
+func (c *consoleTTY) input(b []byte) {
+	var echo []byte
+	var interrupt int
+	c.mu.Lock()
+	for _, ch := range b {
+		switch {
+		case ch == '\r' || ch == '\n':
+			c.line = append(c.line, '\n')
+			c.ready = append(c.ready, c.line...)
+			c.line = c.line[:0]
+			echo = append(echo, '\n')
+		case ch == 0x7F || ch == 0x08:
+			if len(c.line) > 0 {
+				c.line = c.line[:len(c.line)-1]
+				echo = append(echo, "\b \b"...)
+			}
+		case ch == 0x15: // ^U
+			for range c.line {
+				echo = append(echo, "\b \b"...)
+			}
+			c.line = c.line[:0]
+		case ch == 0x04: // ^D
+			if len(c.line) == 0 {
+				c.eofs++
+			} else {
+				c.ready = append(c.ready, c.line...)
+				c.line = c.line[:0]
+			}
+		case ch == 0x03: // ^C
+			c.line = c.line[:0]
+			echo = append(echo, "^C\n"...)
+			interrupt = c.foreground
+		case ch == '\t' || ch >= 0x20 && ch < 0x7F:
+			if len(c.line) < 4095 {
+				c.line = append(c.line, ch)
+				echo = append(echo, ch)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(echo) > 0 {
+		console.Write(echo)
+	}
+	c.ev.Signal()
+	if interrupt != 0 {
+		if p, ok := Lookup(interrupt); ok && p != nil {
+			p.postProcessSignal(linux.SIGINT)
+		}
+	}
+}
+
+func (c *consoleTTY) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
+	c.start.Do(func() { go c.reader() })
+	c.mu.Lock()
+	c.foreground = t.proc.PID
+	c.mu.Unlock()
+	for {
+		wait := c.ev.Wait()
+		c.mu.Lock()
+		if len(c.ready) > 0 {
+			// At most one line per read, as a terminal delivers.
+			n := 0
+			for n < len(c.ready) && n < len(b) {
+				n++
+				if c.ready[n-1] == '\n' {
+					break
+				}
+			}
+			copy(b, c.ready[:n])
+			c.ready = c.ready[n:]
+			c.mu.Unlock()
+			return n, 0
+		}
+		if c.eofs > 0 {
+			c.eofs--
+			c.mu.Unlock()
+			return 0, 0
+		}
+		c.mu.Unlock()
+		if nonblock {
+			return 0, errno.EAGAIN
+		}
+		if !t.canBlock() {
+			return 0, errno.EINTR
+		}
+		select {
+		case <-wait:
+		case <-t.intr:
+			return 0, errno.EINTR
+		}
+	}
+}
+
+func (c *consoleTTY) write(_ *Thread, b []byte, _ int64, _ bool) (int, errno.Errno) {
+	return console.Write(b), 0
+}
+
+func (c *consoleTTY) seekable() bool { return false }
+
+func (c *consoleTTY) stat() linux.Stat { return devStat(c) }
+
+func (c *consoleTTY) poll() (uint32, *event) {
+	c.start.Do(func() { go c.reader() })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev := uint32(linux.EPOLLOUT)
+	if len(c.ready) > 0 || c.eofs > 0 {
+		ev |= linux.EPOLLIN
+	}
+	return ev, c.ev
+}
+
+func (c *consoleTTY) release()     {}
+func (c *consoleTTY) rdev() uint64 { return mkdev(5, 1) }
+
+// termios reports the console's terminal settings (TCGETS): canonical
+// mode with echo, as the line discipline above implements.
+func (c *consoleTTY) termios() linux.KernelTermios {
+	var t linux.KernelTermios
+	t.InputFlags = linux.ICRNL | linux.IXON
+	t.OutputFlags = linux.OPOST | linux.ONLCR
+	t.ControlFlags = linux.B38400 | linux.CS8 | linux.CREAD
+	t.LocalFlags = linux.ISIG | linux.ICANON | linux.ECHO | linux.ECHOE | linux.ECHOK
+	t.ControlCharacters[linux.VINTR] = 0x03
+	t.ControlCharacters[linux.VERASE] = 0x7F
+	t.ControlCharacters[linux.VKILL] = 0x15
+	t.ControlCharacters[linux.VEOF] = 0x04
+	t.ControlCharacters[linux.VMIN] = 1
+	return t
+}

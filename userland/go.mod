@@ -1,0 +1,3 @@
+module valence.dev/userland
+
+go 1.26
