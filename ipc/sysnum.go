@@ -29,4 +29,5 @@ type MemInfo struct {
 	Total     uint64 // physical memory managed by the kernel
 	Free      uint64 // of which free
 	UserPages uint64 // held by user address spaces (pages and page tables)
+	Self      uint64 // of which held by the caller's own address space
 }

@@ -114,6 +114,7 @@ func Parse(b []byte) (*File, error) {
 		return nil, bad("program header table [%#x, %#x) outside the file (%d bytes)", phoff, tableEnd, len(b))
 	}
 	var total uint64
+	var phdrAddr uint64
 	for i := 0; i < int(f.Phnum); i++ {
 		ph := b[phoff+uint64(i)*phSize:]
 		ptype, flags := le.Uint32(ph[0:]), le.Uint32(ph[4:])
@@ -123,18 +124,12 @@ func Parse(b []byte) (*File, error) {
 		case ptInterp:
 			return nil, bad("dynamically linked (PT_INTERP): only static executables can run")
 		case ptPhdr:
-			f.Phdr = vaddr
+			phdrAddr = vaddr // trusted only if a segment maps the table there (below)
 		case ptLoad:
 		default:
 			continue
 		}
 		if ptype != ptLoad {
-			continue
-		}
-		if len(f.Segments) == MaxSegments {
-			return nil, bad("more than %d loadable segments", MaxSegments)
-		}
-		if memsz == 0 {
 			continue
 		}
 		if filesz > memsz {
@@ -143,7 +138,14 @@ func Parse(b []byte) (*File, error) {
 		if off+filesz < off || off+filesz > uint64(len(b)) {
 			return nil, bad("segment %d: file bytes [%#x, %#x) outside the file (%d bytes)", i, off, off+filesz, len(b))
 		}
-		if align > 1 && vaddr%PageSize != off%PageSize {
+		if memsz == 0 {
+			continue // occupies nothing; its file range was still checked
+		}
+		if len(f.Segments) == MaxSegments {
+			return nil, bad("more than %d loadable segments", MaxSegments)
+		}
+		_ = align // the loader maps by pages whatever p_align says
+		if vaddr%PageSize != off%PageSize {
 			return nil, bad("segment %d: address %#x and offset %#x disagree modulo the page size", i, vaddr, off)
 		}
 		end := vaddr + memsz
@@ -183,8 +185,11 @@ func Parse(b []byte) (*File, error) {
 		if f.Entry >= s.Vaddr && f.Entry < s.End() && s.Prot&ProtExec != 0 {
 			entryOK = true
 		}
-		if f.Phdr == 0 && phoff >= s.Offset && tableEnd <= s.Offset+s.Filesz {
-			f.Phdr = s.Vaddr + (phoff - s.Offset)
+		if phoff >= s.Offset && tableEnd <= s.Offset+s.Filesz {
+			mapped := s.Vaddr + (phoff - s.Offset)
+			if f.Phdr == 0 || mapped == phdrAddr {
+				f.Phdr = mapped
+			}
 		}
 	}
 	if !entryOK {

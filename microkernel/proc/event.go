@@ -7,8 +7,9 @@ import "sync"
 // condition, and then blocks on the channel, so no Signal between the check
 // and the block is lost.
 type event struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu  sync.Mutex
+	ch  chan struct{}
+	seq uint64 // number of Signals so far: edge-triggered epoll compares it
 }
 
 func newEvent() *event { return &event{ch: make(chan struct{})} }
@@ -25,5 +26,13 @@ func (e *event) Signal() {
 	e.mu.Lock()
 	close(e.ch)
 	e.ch = make(chan struct{})
+	e.seq++
 	e.mu.Unlock()
+}
+
+// Seq returns how many times the event was signalled.
+func (e *event) Seq() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.seq
 }

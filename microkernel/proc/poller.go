@@ -85,9 +85,12 @@ func (e *eventFD) poll() (uint32, *event) {
 }
 func (e *eventFD) release() {}
 
-// epollFile is an epoll(7) instance, level-triggered (EPOLLET and
-// EPOLLONESHOT are honoured as far as reporting goes: an edge-triggered
-// interest reports only when the readiness differs from last time).
+// epollFile is an epoll(7) instance. Interests are level-triggered, or
+// edge-triggered with EPOLLET: then an interest is reported when its file
+// has signalled a change since the last report (new data, new space, a
+// closed end), as Linux reports an edge on every wakeup of the file, not
+// only when readiness flips. EPOLLONESHOT disables an interest after one
+// report until EPOLL_CTL_MOD.
 type epollFile struct {
 	mu    sync.Mutex
 	watch map[int32]*interest
@@ -98,7 +101,8 @@ type interest struct {
 	of     *openFile
 	events uint32
 	data   uint64
-	last   uint32 // readiness last reported, for EPOLLET
+	seen   uint64 // the file's event count at the last report, for EPOLLET
+	fresh  bool   // not reported since it was added or modified
 	off    bool   // EPOLLONESHOT fired
 }
 
@@ -131,24 +135,26 @@ func (e *epollFile) ready(max int) ([]linux.EpollEvent, []<-chan struct{}) {
 	var out []linux.EpollEvent
 	chans := []<-chan struct{}{e.ev.Wait()}
 	for _, in := range e.watch {
-		r, ev := in.of.f.poll()
+		var seq uint64
+		_, ev := in.of.f.poll()
 		if ev != nil {
 			chans = append(chans, ev.Wait())
+			seq = ev.Seq()
 		}
+		r, _ := in.of.f.poll()
 		r &= in.events | epollAlways
-		if in.off {
+		if in.off || r == 0 || len(out) >= max {
 			continue
 		}
-		report := r
 		if in.events&linux.EPOLLET != 0 {
-			report = r &^ in.last
-			in.last = r
-		}
-		if report != 0 && len(out) < max {
-			out = append(out, epollEvent(report, in.data))
-			if in.events&linux.EPOLLONESHOT != 0 {
-				in.off = true
+			if !in.fresh && seq == in.seen {
+				continue
 			}
+			in.seen, in.fresh = seq, false
+		}
+		out = append(out, epollEvent(r, in.data))
+		if in.events&linux.EPOLLONESHOT != 0 {
+			in.off = true
 		}
 	}
 	return out, chans

@@ -7,6 +7,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 
+	"valence.dev/microkernel/clock"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 )
@@ -32,14 +33,15 @@ type Process struct {
 	childEvent *event
 	// vforkDone is closed when a vfork child execs or exits, releasing
 	// its parent.
-	vforkDone chan struct{}
-	futexes   futexTable
-	cwd       string
-	args      []string
-	reported  map[uint64]bool // unsupported system calls already logged
-	lastFault string
-	brk       brkState
-	first     bool // the first process: its exit powers the machine off
+	vforkDone     chan struct{}
+	futexes       futexTable
+	cwd           string
+	args          []string
+	reported      map[uint64]bool // unsupported system calls already logged
+	lastFault     string
+	lastFaultTime int64 // monotonic ns
+	brk           brkState
+	first         bool // the first process: its exit powers the machine off
 }
 
 // ExitStatus is how a process ended, in the terms of wait(2).
@@ -200,6 +202,9 @@ func (p *Process) finish() {
 	vfork := p.vforkDone
 	p.vforkDone = nil
 	lastFault := p.lastFault
+	if clock.Monotonic()-p.lastFaultTime > faultReportWindow {
+		lastFault = "" // recovered long ago: not why it died
+	}
 	p.mu.Unlock()
 	if files != nil {
 		files.CloseAll()
@@ -237,6 +242,12 @@ func (p *Process) finish() {
 		firstExited(p, status)
 	}
 }
+
+// faultReportWindow is how recent a fault must be to be reported as the
+// likely cause of a failed exit: a Go program dies of a fault within
+// milliseconds (after printing its traceback), while faults it recovered
+// from earlier are not news.
+const faultReportWindow = 5e9
 
 // reap removes a dead process from the table.
 func reap(p *Process) {

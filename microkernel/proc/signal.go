@@ -6,6 +6,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 
 	"valence.dev/microkernel/arch/amd64"
+	"valence.dev/microkernel/clock"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 )
@@ -152,6 +153,7 @@ func (t *Thread) forceFault(sig linux.Signal, code int32, addr uint64, what stri
 func (p *Process) noteFault(s string) {
 	p.mu.Lock()
 	p.lastFault = s
+	p.lastFaultTime = clock.Monotonic()
 	p.mu.Unlock()
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/mm"
 )
 
 // maxIO bounds one read or write, so a huge count cannot make the kernel
@@ -40,6 +42,9 @@ func doRead(c *call, of *openFile, buf, count uint64, off int64, positional bool
 	if count > maxIO {
 		count = maxIO
 	}
+	if !userRange(buf, count) {
+		return fail(errno.EFAULT) // before blocking: the data would be lost
+	}
 	b := make([]byte, count)
 	useOff := of.f.seekable()
 	of.mu.Lock()
@@ -71,6 +76,9 @@ func doWrite(c *call, of *openFile, buf, count uint64, off int64, positional boo
 	}
 	if count > maxIO {
 		count = maxIO
+	}
+	if !userRange(buf, count) {
+		return fail(errno.EFAULT)
 	}
 	b := make([]byte, count)
 	if err := c.as().CopyIn(buf, b); err != nil {
@@ -783,13 +791,13 @@ func sysEpollCtl(c *call) result {
 		if exists {
 			res, drop = fail(errno.EEXIST), target
 		} else {
-			ep.watch[fd] = &interest{of: target, events: ev.Events, data: epollData(&ev)}
+			ep.watch[fd] = &interest{of: target, events: ev.Events, data: epollData(&ev), fresh: true}
 		}
 	case linux.EPOLL_CTL_MOD:
 		if !exists {
 			res, drop = fail(errno.ENOENT), target
 		} else {
-			ep.watch[fd] = &interest{of: target, events: ev.Events, data: epollData(&ev)}
+			ep.watch[fd] = &interest{of: target, events: ev.Events, data: epollData(&ev), fresh: true}
 			drop = old.of
 		}
 	case linux.EPOLL_CTL_DEL:
@@ -847,4 +855,11 @@ var atFDCWD = uint64(0xFFFFFFFFFFFFFF9C) // -100
 // writeStat copies a struct stat to user memory.
 func writeStat(c *call, addr uint64, st linux.Stat) result {
 	return copyOutStruct(c, addr, statBytes(&st))
+}
+
+// userRange reports whether [addr, addr+n) lies in the user half (as
+// Linux's access_ok): calls check it before doing anything that cannot be
+// undone; whether the pages are mapped is found out when copying.
+func userRange(addr, n uint64) bool {
+	return n == 0 || addr >= mm.UserMin && addr+n >= addr && addr+n <= mm.UserMax
 }

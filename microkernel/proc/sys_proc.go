@@ -361,9 +361,10 @@ func sysMemInfo(c *call) result {
 	fl := mm.Lock()
 	s := mm.FrameStats()
 	mm.Unlock(fl)
-	var b [24]byte
+	var b [32]byte
 	binary.LittleEndian.PutUint64(b[0:], s.Managed*mm.PageSize)
 	binary.LittleEndian.PutUint64(b[8:], s.Free*mm.PageSize)
 	binary.LittleEndian.PutUint64(b[16:], uint64(mm.UserFrames())*mm.PageSize)
+	binary.LittleEndian.PutUint64(b[24:], uint64(c.as().Pages())*mm.PageSize)
 	return copyOutStruct(c, c.arg(0), b[:])
 }

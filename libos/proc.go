@@ -1,0 +1,70 @@
+package libos
+
+import (
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"valence.dev/ipc"
+)
+
+// cstrings returns NUL-terminated copies of ss and a NULL-terminated array
+// of pointers to them; the caller keeps both alive across the call.
+func cstrings(ss []string) ([][]byte, []*byte) {
+	bufs := make([][]byte, len(ss))
+	ptrs := make([]*byte, len(ss)+1)
+	for i, s := range ss {
+		bufs[i] = append([]byte(s), 0)
+		ptrs[i] = &bufs[i][0]
+	}
+	return bufs, ptrs
+}
+
+// Spawn starts the program at path with argv and envp as a child of the
+// calling process, sharing its standard input, output and error, and
+// returns its process ID.
+func Spawn(path string, argv, envp []string) (int, error) {
+	p := append([]byte(path), 0)
+	ab, ap := cstrings(argv)
+	eb, ep := cstrings(envp)
+	r, _, e := syscall.Syscall6(ipc.SysSpawn, uintptr(unsafe.Pointer(&p[0])),
+		uintptr(unsafe.Pointer(&ap[0])), uintptr(unsafe.Pointer(&ep[0])), 0, 0, 0)
+	_, _ = ab, eb
+	if e != 0 {
+		return 0, fmt.Errorf("spawn %s: %w", path, e)
+	}
+	return int(r), nil
+}
+
+// WaitStatus is a child's end, as wait(2) encodes it.
+type WaitStatus = syscall.WaitStatus
+
+// Wait blocks until child pid (or any child, if pid is -1) ends, and
+// returns its PID and status.
+func Wait(pid int) (int, WaitStatus, error) {
+	var st uint32
+	r, _, e := syscall.Syscall6(ipc.SysWait, uintptr(pid), uintptr(unsafe.Pointer(&st)), 0, 0, 0, 0)
+	if e != 0 {
+		return 0, 0, fmt.Errorf("wait %d: %w", pid, e)
+	}
+	return int(r), WaitStatus(st), nil
+}
+
+// Kill sends signal sig to pid, which must be a descendant of the caller.
+func Kill(pid int, sig syscall.Signal) error {
+	_, _, e := syscall.RawSyscall(ipc.SysKill, uintptr(pid), uintptr(sig), 0)
+	if e != 0 {
+		return fmt.Errorf("kill %d: %w", pid, e)
+	}
+	return nil
+}
+
+// MemInfo reports the kernel's memory use.
+func MemInfo() (ipc.MemInfo, error) {
+	var m ipc.MemInfo
+	_, _, e := syscall.RawSyscall(ipc.SysMemInfo, uintptr(unsafe.Pointer(&m)), 0, 0)
+	if e != 0 {
+		return m, fmt.Errorf("meminfo: %w", e)
+	}
+	return m, nil
+}
