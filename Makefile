@@ -49,7 +49,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
 	-append "$(CMDLINE)"
 
-.PHONY: all kernel userland image run test test-hosted vet debug fuzz clean need-go need-qemu generate
+.PHONY: all kernel userland image run bench test test-hosted vet debug fuzz clean need-go need-qemu generate
 
 all: image
 
@@ -103,6 +103,13 @@ fuzz: need-go
 			for f in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
 				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
 			done; done) || exit 1; done
+
+# Benchmarks inside Valence under QEMU: boots /bin/ubench as init and prints
+# its figures (see userland/ubench). Comparing against a Linux guest in the
+# same QEMU is the next step (docs/performance.md).
+bench: CMDLINE = init=/bin/ubench
+bench: need-qemu image
+	@$(QEMU) $(QEMU_ARGS) </dev/null | tee $(BUILD)/bench.log | grep -E '^bench:|FAILED|init:'
 
 generate: need-go
 	cd microkernel && $(GO) generate ./...

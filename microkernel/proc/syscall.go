@@ -40,7 +40,8 @@ func mmErrno(err error) errno.Errno { return toErrno(err) }
 // arguments in RDI, RSI, RDX, R10, R8, R9).
 func (t *Thread) syscall() {
 	r := t.regs()
-	c := &call{t: t, p: t.proc, nr: r.RAX, args: [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}}
+	c := &t.cur // reused: a system call per trap must not allocate
+	*c = call{t: t, p: t.proc, nr: r.RAX, args: [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}}
 	var res result
 	if e, found := lookupSyscall(c.nr); found {
 		res = e.handler(c)

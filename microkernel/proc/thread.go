@@ -28,6 +28,7 @@ type Thread struct {
 
 	clearChildTID uint64
 	sliceStart    int64
+	cur           call // the system call being served
 	// exitThread is set by exit(2): the goroutine ends after the call.
 	exitThread bool
 	exitCode   int
@@ -85,17 +86,22 @@ func (t *Thread) run() {
 	p := t.proc
 	t.sliceStart = clock.Monotonic()
 	for {
-		if p.Exiting() || t.execed {
-			return
-		}
-		if !t.deliverSignals() {
-			return
-		}
+		// One look at the process under its lock: exiting, signals due,
+		// and the address space to run in.
 		p.mu.Lock()
-		as := p.as
+		exiting, as := p.exiting || t.execed, p.as
+		signals := t.pending&^t.mask != 0
 		p.mu.Unlock()
-		if as == nil {
+		if exiting || as == nil {
 			return
+		}
+		if signals {
+			if !t.deliverSignals() {
+				return
+			}
+			if as = p.addressSpace(); as == nil {
+				return
+			}
 		}
 		as.Activate()
 		v := rt.EnterUser(t.ctx)

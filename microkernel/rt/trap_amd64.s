@@ -126,6 +126,10 @@ TEXT trapcommon<>(SB),NOSPLIT|NOFRAME,$0
 	TESTQ	$3, FRAME_CS(BX)
 	JZ	kernel
 	CALL	fromUser<>(SB)
+	// A system call from ring 3 needs nothing from trap: the goroutine
+	// that ran the thread handles it. Return to it at once.
+	CMPQ	FRAME_RAX(BX), $0x100
+	JEQ	restore
 kernel:
 	SUBQ	$512, SP
 	ANDQ	$~15, SP
@@ -174,6 +178,7 @@ nofs:
 	POPQ	BX
 	FXRSTOR64	(SP)
 	MOVQ	BX, SP
+restore:
 	POPQ	R15
 	POPQ	R14
 	POPQ	R13
@@ -280,8 +285,11 @@ nocr2:
 	SHRQ	$32, DX
 	MOVL	$0xC0000100, CX
 	WRMSR
-	MOVQ	·kernFXArea(SB), AX
-	FXRSTOR64	(AX)
+	// The kernel keeps no x87/SSE state across enterUser (Go treats the
+	// vector registers as clobbered by a call, and re-zeroes X15), but Go
+	// code expects the default control settings back.
+	BYTE	$0xDB; BYTE $0xE3	// FNINIT
+	LDMXCSR	·defaultMXCSR(SB)
 	MOVQ	FRAME_VECTOR(BX), AX
 	MOVQ	AX, FRAME_RAX(BX)
 	ORQ	$USER_TRAP_FLAG, FRAME_VECTOR(BX)
@@ -306,8 +314,6 @@ TEXT ·enterUser(SB),NOSPLIT|NOFRAME,$0-16
 	MOVQ	DI, ·userCtx(SB)
 	MOVQ	SP, ·kernRSP(SB)
 	MOVQ	BP, ·kernRBP(SB)
-	MOVQ	·kernFXArea(SB), AX
-	FXSAVE64	(AX)
 	FXRSTOR64	UC_FX(DI)
 	MOVQ	·tlsSlot(SB), AX
 	ADDQ	$8, AX

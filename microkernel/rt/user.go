@@ -18,13 +18,14 @@ type UserContext struct {
 
 // Per-CPU state of the ring 3 entry and exit paths (trap_amd64.s).
 var (
-	userCtx    uintptr // the UserContext being run (kept alive by the caller)
-	kernRSP    uint64  // enterUser's stack pointer on entry
-	kernRBP    uint64  // and frame pointer
-	kernFS     uint64  // the kernel thread's FS base while in ring 3
-	kernFXArea uintptr // 16-byte aligned save area for the kernel's FPU state
-	inUser     uint8   // a SYSCALL now comes from ring 3
-	kernFXBuf  [amd64.FXStateSize + 16]byte
+	userCtx uintptr // the UserContext being run (kept alive by the caller)
+	kernRSP uint64  // enterUser's stack pointer on entry
+	kernRBP uint64  // and frame pointer
+	kernFS  uint64  // the kernel thread's FS base while in ring 3
+	inUser  uint8   // a SYSCALL now comes from ring 3
+	// defaultMXCSR is loaded when the kernel takes the CPU back from ring 3:
+	// all SIMD exceptions masked, round to nearest.
+	defaultMXCSR uint32 = 0x1F80
 )
 
 // UserTrapFlag is set in Frame.Vector for traps that came from ring 3.
@@ -37,9 +38,7 @@ func enterUser(ctx *UserContext) uint64
 // (trap_amd64.s); it is never called from Go.
 func userReturn(ctx *UserContext) uint64
 
-func initUserEntry() {
-	kernFXArea = (addrOfBytes(kernFXBuf[:]) + 15) &^ 15
-}
+func initUserEntry() {}
 
 // NewUserContext returns a zeroed context for a thread that starts at rip
 // with stack pointer rsp, with the FPU state a new Linux process gets.
