@@ -31,3 +31,63 @@ type MemInfo struct {
 	UserPages uint64 // held by user address spaces (pages and page tables)
 	Self      uint64 // of which held by the caller's own address space
 }
+
+// Native system calls for capabilities and IPC (docs/ipc.md). Handles are
+// ipc.Handle values; messages are ipc.Message structures in the caller's
+// memory.
+const (
+	// SysHandleDup: (h, rights, badge) -> new handle with rights a subset
+	// of h's; badge may be set only if h has none (0 keeps h's).
+	SysHandleDup = NativeBase + 0x20
+	// SysHandleClose: (h) -> 0.
+	SysHandleClose = NativeBase + 0x21
+	// SysHandleRevoke: (h) -> number removed: every capability derived
+	// from h, in any process. Needs RightManage.
+	SysHandleRevoke = NativeBase + 0x22
+	// SysHandleInfo: (h, info *HandleInfo) -> 0.
+	SysHandleInfo = NativeBase + 0x23
+
+	// SysEndpointCreate: () -> endpoint handle; the caller serves it, and
+	// it dies with the caller.
+	SysEndpointCreate = NativeBase + 0x30
+	// SysCall: (endpoint, request *Message, reply *Message) -> 0. Needs
+	// RightWrite. Blocks until the server replies.
+	SysCall = NativeBase + 0x31
+	// SysRecv: (endpoint, buffer *Message) -> token (0 for notification
+	// bits). Needs RightRead.
+	SysRecv = NativeBase + 0x32
+	// SysReply: (endpoint, token, reply *Message) -> 0.
+	SysReply = NativeBase + 0x33
+	// SysReplyRecv: (endpoint, token, reply *Message, buffer *Message) ->
+	// next token. Token 0 sends no reply.
+	SysReplyRecv = NativeBase + 0x34
+
+	// SysNotifyCreate: () -> notification handle.
+	SysNotifyCreate = NativeBase + 0x40
+	// SysNotifySignal: (h, bits) -> 0. Needs RightSignal.
+	SysNotifySignal = NativeBase + 0x41
+	// SysNotifyWait: (h, flags) -> bits, cleared; flags&1 does not block.
+	SysNotifyWait = NativeBase + 0x42
+	// SysNotifyBind: (notification, endpoint) -> 0: the bits arrive
+	// through the endpoint's receive as a MsgNotification message.
+	SysNotifyBind = NativeBase + 0x43
+
+	// SysMemCreate: (size) -> memory object handle (zeroed pages).
+	SysMemCreate = NativeBase + 0x50
+	// SysMemMap: (h, addr, prot, flags) -> address. prot is PROT_*; the
+	// handle must carry RightMap and the rights prot needs. Unmap with
+	// munmap.
+	SysMemMap = NativeBase + 0x51
+
+	// SysProcSpawn: (path, argv, envp, handles *Handle, n, pid *int32) ->
+	// process handle. The child starts with exactly those handles
+	// (VALENCE_HANDLES in its environment lists their values).
+	SysProcSpawn = NativeBase + 0x60
+	// SysProcKill: (h, signal) -> 0. Needs RightSignal.
+	SysProcKill = NativeBase + 0x61
+	// SysProcWait: (h, status *uint32) -> pid. Needs RightRead.
+	SysProcWait = NativeBase + 0x62
+	// SysProcNotify: (h, notification, bits) -> 0: signal bits when the
+	// process ends.
+	SysProcNotify = NativeBase + 0x63
+)

@@ -79,6 +79,11 @@ const (
 // §4.5, "ignored" bits), so software may use them.
 const swProtNone = 1 << 9
 
+// swShared marks a level-1 entry whose frame belongs to a memory object
+// shared between address spaces: unmapping clears the entry but leaves the
+// frame to its owner.
+const swShared = 1 << 10
+
 // permBits are the PTE bits opProtect replaces.
 const permBits = amd64.PTEWrite | amd64.PTEUser | amd64.PTENoExec
 
@@ -124,12 +129,16 @@ func walkRange(root, start, end uint64, op rangeOp, perm uint64) int {
 		}
 		switch {
 		case op == opRelease:
-			FreeFrame(*e & amd64.PTEAddrMask)
+			if *e&swShared == 0 {
+				FreeFrame(*e & amd64.PTEAddrMask)
+			} else {
+				n-- // not this address space's frame
+			}
 			*e = 0
 		case op == opHide:
-			*e = *e&amd64.PTEAddrMask | swProtNone
+			*e = *e&(amd64.PTEAddrMask|swShared) | swProtNone
 		case op == opProtect && *e&swProtNone != 0:
-			*e = *e&amd64.PTEAddrMask | perm
+			*e = *e&(amd64.PTEAddrMask|swShared) | perm
 		case op == opProtect:
 			*e = *e&^permBits | perm&permBits
 		}

@@ -52,6 +52,7 @@ type AddressSpace struct {
 	pages   int64 // frames owned: mapped pages and page tables
 	dead    bool
 	refs    atomic.Int32 // processes sharing it (vfork children share their parent's)
+	shared  []sharedMapping
 }
 
 // maxRegions bounds a process's mappings, like Linux's vm.max_map_count.
@@ -151,6 +152,7 @@ func (as *AddressSpace) Map(addr, length uint64, prot vma.Prot, fixed, noReplace
 	if err := as.set.Map(addr, addr+length, prot, flags); err != nil {
 		return 0, ErrNoMem
 	}
+	as.dropShared(addr, addr+length)
 	return addr, nil
 }
 
@@ -170,6 +172,7 @@ func (as *AddressSpace) Unmap(addr, length uint64) error {
 	if err := as.set.Unmap(addr, end); err != nil {
 		return ErrNoMem
 	}
+	as.dropShared(addr, end)
 	return nil
 }
 
@@ -240,6 +243,12 @@ func (as *AddressSpace) faultLocked(addr uint64, write, exec bool) (uint64, erro
 		return 0, ErrFault
 	}
 	va := pageDown(addr)
+	if r.Flags&regionShared != 0 {
+		if e, ok := as.lookupLocked(va); ok && e&amd64.PTEPresent != 0 {
+			return e & amd64.PTEAddrMask, nil
+		}
+		return as.mapSharedPage(va, r)
+	}
 	fl := Lock()
 	defer Unlock(fl)
 	before := countTables(as.root, va)
@@ -381,6 +390,7 @@ func (as *AddressSpace) Destroy() {
 	Unlock(fl)
 	userFrames.Add(-int64(n))
 	as.pages = 0
+	as.dropShared(0, ^uint64(0))
 }
 
 // freeTables frees the lower-half page tables under root and root itself,
@@ -421,4 +431,12 @@ func ActivateKernel() {
 	if amd64.ReadCR3() != kernelRoot {
 		amd64.WriteCR3(kernelRoot)
 	}
+}
+
+// lookupLocked returns the level-1 entry for va, with interrupts off
+// around the walk.
+func (as *AddressSpace) lookupLocked(va uint64) (uint64, bool) {
+	fl := Lock()
+	defer Unlock(fl)
+	return Lookup(as.root, va)
 }

@@ -229,17 +229,37 @@ func readExecutable(cwd, file string) ([]byte, string, errno.Errno) {
 // (nil for the first process), with stdin, stdout and stderr on the
 // console unless files says otherwise.
 func Spawn(parent *Process, file string, argv, envp []string, files *FDTable) (*Process, error) {
+	return spawnWith(parent, file, argv, envp, files, nil)
+}
+
+// spawnWith is Spawn with a setup step that runs once the process exists,
+// before it is loaded: it may give the process capabilities and returns
+// extra environment entries describing them.
+func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable, setup func(*Process) ([]string, error)) (*Process, error) {
 	cwd := "/"
 	if parent != nil {
 		parent.mu.Lock()
 		cwd = parent.cwd
 		parent.mu.Unlock()
 	}
+	if _, _, e := readExecutable(cwd, file); e != 0 {
+		return nil, &SpawnError{Errno: e, Err: fmt.Errorf("%s: %w", file, errnoError(e))}
+	}
+	p := newProcess(parent, path.Base(file))
+	if setup != nil {
+		extra, err := setup(p)
+		if err != nil {
+			p.abandon()
+			return nil, err
+		}
+		envp = append(append([]string(nil), envp...), extra...)
+	}
 	img, e, err := load(cwd, file, argv, envp)
 	if err != nil {
+		p.abandon()
 		return nil, &SpawnError{Errno: e, Err: err}
 	}
-	p := newProcess(parent, img.name)
+	p.Name = img.name
 	p.as = img.as
 	p.brk = brkState{start: img.brk, cur: img.brk}
 	p.args = append([]string(nil), argv...)

@@ -7,9 +7,11 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 
+	"valence.dev/caps"
 	"valence.dev/microkernel/clock"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/obj"
 )
 
 // Process is a running (or zombie) user program.
@@ -42,6 +44,10 @@ type Process struct {
 	lastFaultTime int64 // monotonic ns
 	brk           brkState
 	first         bool // the first process: its exit powers the machine off
+
+	handles     *caps.Table     // capabilities
+	endpoints   []*obj.Endpoint // endpoints this process serves: they die with it
+	deathNotify []deathWatch    // notifications to signal when it ends
 }
 
 // ExitStatus is how a process ended, in the terms of wait(2).
@@ -117,6 +123,7 @@ func newProcess(parent *Process, name string) *Process {
 		childEvent: newEvent(),
 		cwd:        "/",
 		reported:   map[uint64]bool{},
+		handles:    capsys.NewTable(maxHandles),
 	}
 	tableMu.Lock()
 	procs[p.PID] = p
@@ -201,11 +208,19 @@ func (p *Process) finish() {
 	parent := p.parent
 	vfork := p.vforkDone
 	p.vforkDone = nil
+	endpoints, watchers := p.endpoints, p.deathNotify
+	p.endpoints, p.deathNotify = nil, nil
 	lastFault := p.lastFault
 	if clock.Monotonic()-p.lastFaultTime > faultReportWindow {
 		lastFault = "" // recovered long ago: not why it died
 	}
 	p.mu.Unlock()
+	// Its endpoints die first, so that clients blocked on them fail at
+	// once with "peer died"; then its capabilities go.
+	for _, ep := range endpoints {
+		ep.Kill()
+	}
+	orphaned(p.handles.Destroy())
 	if files != nil {
 		files.CloseAll()
 	}
@@ -232,6 +247,9 @@ func (p *Process) finish() {
 	p.children = map[int]*Process{}
 	p.mu.Unlock()
 	close(p.dead)
+	for _, w := range watchers {
+		w.n.Signal(w.bits)
+	}
 	if parent == nil {
 		reap(p)
 	} else {
@@ -254,4 +272,18 @@ func reap(p *Process) {
 	tableMu.Lock()
 	delete(procs, p.PID)
 	tableMu.Unlock()
+}
+
+// abandon undoes newProcess for a process that never ran.
+func (p *Process) abandon() {
+	orphaned(p.handles.Destroy())
+	p.mu.Lock()
+	parent := p.parent
+	p.mu.Unlock()
+	if parent != nil {
+		parent.mu.Lock()
+		delete(parent.children, p.PID)
+		parent.mu.Unlock()
+	}
+	reap(p)
 }

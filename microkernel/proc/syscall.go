@@ -1,6 +1,8 @@
 package proc
 
 import (
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/microkernel/klog"
@@ -52,6 +54,13 @@ func (t *Thread) syscall() {
 	if res.noReturn {
 		return
 	}
+	if res.err == errno.EINTR && t.restart(c.nr) {
+		// SA_RESTART: after the handler, the call runs again (Linux's
+		// ERESTARTSYS); the arguments are still in their registers.
+		r.RIP -= 2 // the SYSCALL instruction is two bytes
+		r.RAX = c.nr
+		return
+	}
 	if res.err != 0 {
 		r.RAX = uint64(-int64(res.err))
 	} else {
@@ -67,4 +76,37 @@ func (p *Process) reportUnsupported(nr uint64) {
 	if !seen {
 		klog.Printf("proc: pid %d (%s): unsupported system call %s (%d): ENOSYS", p.PID, p.Name, syscallName(nr), nr)
 	}
+}
+
+// noRestart lists the calls Linux never restarts after a signal handler,
+// whatever SA_RESTART says (signal(7), "Interruption of system calls").
+var noRestart = map[uint64]bool{
+	unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT: true,
+	unix.SYS_NANOSLEEP: true, unix.SYS_CLOCK_NANOSLEEP: true,
+}
+
+// restart reports whether an interrupted call nr should be restarted:
+// the process is not exiting, and every signal now due has a handler
+// installed with SA_RESTART.
+func (t *Thread) restart(nr uint64) bool {
+	if noRestart[nr] {
+		return false
+	}
+	p := t.proc
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exiting || t.execed {
+		return false
+	}
+	pend := t.pending &^ t.mask
+	for s := linux.Signal(1); s <= numSigs; s++ {
+		if pend&sigbit(s) == 0 {
+			continue
+		}
+		act := p.sigactions[s]
+		if act.Handler == linux.SIG_DFL || act.Handler == linux.SIG_IGN || act.Flags&linux.SA_RESTART == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -129,6 +129,26 @@ func init() {
 		ipc.SysWait:    {"valence_wait", sysWaitNative, full},
 		ipc.SysKill:    {"valence_kill", sysKillNative, full},
 		ipc.SysMemInfo: {"valence_meminfo", sysMemInfo, full},
+
+		ipc.SysHandleDup:      {"valence_handle_dup", sysHandleDup, full},
+		ipc.SysHandleClose:    {"valence_handle_close", sysHandleClose, full},
+		ipc.SysHandleRevoke:   {"valence_handle_revoke", sysHandleRevoke, full},
+		ipc.SysHandleInfo:     {"valence_handle_info", sysHandleInfo, full},
+		ipc.SysEndpointCreate: {"valence_endpoint_create", sysEndpointCreate, full},
+		ipc.SysCall:           {"valence_call", sysCall, full},
+		ipc.SysRecv:           {"valence_recv", sysRecv, full},
+		ipc.SysReply:          {"valence_reply", sysReply, full},
+		ipc.SysReplyRecv:      {"valence_reply_recv", sysReplyRecv, full},
+		ipc.SysNotifyCreate:   {"valence_notify_create", sysNotifyCreate, full},
+		ipc.SysNotifySignal:   {"valence_notify_signal", sysNotifySignal, full},
+		ipc.SysNotifyWait:     {"valence_notify_wait", sysNotifyWait, full},
+		ipc.SysNotifyBind:     {"valence_notify_bind", sysNotifyBind, full},
+		ipc.SysMemCreate:      {"valence_mem_create", sysMemCreate, full},
+		ipc.SysMemMap:         {"valence_mem_map", sysMemMap, full},
+		ipc.SysProcSpawn:      {"valence_proc_spawn", sysProcSpawn, full},
+		ipc.SysProcKill:       {"valence_proc_kill", sysProcKill, full},
+		ipc.SysProcWait:       {"valence_proc_wait", sysProcWait, full},
+		ipc.SysProcNotify:     {"valence_proc_notify", sysProcNotify, full},
 	}
 }
 

@@ -1,7 +1,8 @@
 // Command ubench measures the costs of basic kernel operations from user
 // space: a null system call (getppid), a futex ping-pong between two
-// threads, spawning and waiting for a small program, and a page fault on
-// fresh anonymous memory. Each figure is measured over several repetitions
+// threads, spawning and waiting for a small program, a page fault on
+// fresh anonymous memory, and an IPC call/reply round trip between two
+// processes with 64-byte and 4 KiB payloads. Each figure is measured over several repetitions
 // and reported with its minimum and median, one line per figure:
 //
 //	bench: <name> min <v> median <v> <unit> (<n> repetitions of <m> operations)
@@ -36,11 +37,16 @@ var benches = []bench{
 	{"futex-pingpong", 2000, "us/round-trip", futexPingPong},
 	{"spawn-wait", 10, "ms/op", spawnWait},
 	{"page-fault", 4096, "us/page", pageFault},
+	{"ipc-64B", 2000, "us/round-trip", ipcRoundTrip(64)},
+	{"ipc-4KiB", 1000, "us/round-trip", ipcRoundTrip(4096)},
 }
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "exit" {
 		os.Exit(0)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "ipc-server" {
+		os.Exit(ipcServer())
 	}
 	failed := false
 	for _, b := range benches {

@@ -68,3 +68,45 @@ func MemInfo() (ipc.MemInfo, error) {
 	}
 	return m, nil
 }
+
+// ProcSpawn starts path as a child holding exactly the given handles
+// (each needs ipc.RightGrant; the child gets derived copies that the caller
+// can revoke) and the caller's standard descriptors. It returns a process
+// handle and the PID.
+func ProcSpawn(path string, argv, envp []string, handles []ipc.Handle) (ipc.Handle, int, error) {
+	p := append([]byte(path), 0)
+	ab, ap := cstrings(argv)
+	eb, ep := cstrings(envp)
+	var hp unsafe.Pointer
+	if len(handles) > 0 {
+		hp = unsafe.Pointer(&handles[0])
+	}
+	var pid int32
+	r, _, e := syscall.Syscall6(ipc.SysProcSpawn, uintptr(unsafe.Pointer(&p[0])), uintptr(unsafe.Pointer(&ap[0])),
+		uintptr(unsafe.Pointer(&ep[0])), uintptr(hp), uintptr(len(handles)), uintptr(unsafe.Pointer(&pid)))
+	_, _ = ab, eb
+	if e != 0 {
+		return 0, 0, fmt.Errorf("spawn %s: %w", path, e)
+	}
+	return ipc.Handle(r), int(pid), nil
+}
+
+// ProcKill sends sig to the process h names.
+func ProcKill(h ipc.Handle, sig syscall.Signal) error {
+	_, _, e := syscall.RawSyscall(ipc.SysProcKill, uintptr(h), uintptr(sig), 0)
+	return errOf("proc kill", e)
+}
+
+// ProcWait blocks until the process h names ends, and returns its status.
+func ProcWait(h ipc.Handle) (WaitStatus, error) {
+	var st uint32
+	_, _, e := syscall.Syscall(ipc.SysProcWait, uintptr(h), uintptr(unsafe.Pointer(&st)), 0)
+	return WaitStatus(st), errOf("proc wait", e)
+}
+
+// ProcNotify asks for bits to be signalled on notification n when the
+// process h names ends.
+func ProcNotify(h, n ipc.Handle, bits uint64) error {
+	_, _, e := syscall.RawSyscall(ipc.SysProcNotify, uintptr(h), uintptr(n), uintptr(bits))
+	return errOf("proc notify", e)
+}

@@ -1,0 +1,123 @@
+package obj
+
+import (
+	"errors"
+	"sync"
+
+	"valence.dev/microkernel/mm"
+)
+
+// MaxMemory bounds one memory object.
+const MaxMemory = 256 << 20
+
+// ErrNoMemory is returned when frames run out.
+var ErrNoMemory = errors.New("obj: out of memory")
+
+// Memory is a memory object: frames that can be mapped into address spaces.
+type Memory struct {
+	ID   uint64
+	Size uint64
+
+	mu       sync.Mutex
+	frames   []uint64
+	mappings int
+	capsGone bool
+	freed    bool
+}
+
+// NewMemory allocates a zeroed memory object of size bytes (rounded up to
+// pages).
+func NewMemory(size uint64) (*Memory, error) {
+	if size == 0 || size > MaxMemory {
+		return nil, errors.New("obj: bad memory object size")
+	}
+	n := (size + mm.PageSize - 1) / mm.PageSize
+	m := &Memory{ID: NewID(), Size: n * mm.PageSize, frames: make([]uint64, 0, n)}
+	fl := mm.Lock()
+	for i := uint64(0); i < n; i++ {
+		pa, ok := mm.AllocFrame()
+		if !ok {
+			for _, f := range m.frames {
+				mm.FreeFrame(f)
+			}
+			mm.Unlock(fl)
+			return nil, ErrNoMemory
+		}
+		m.frames = append(m.frames, pa)
+	}
+	mm.Unlock(fl)
+	memoryFrames.Add(int64(n))
+	return m, nil
+}
+
+// Frames returns the object's frames for mapping, and takes a mapping
+// reference that the returned release function drops.
+func (m *Memory) Frames() ([]uint64, func(), bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed {
+		return nil, nil, false
+	}
+	m.mappings++
+	var once sync.Once
+	return m.frames, func() { once.Do(m.unmapped) }, true
+}
+
+func (m *Memory) unmapped() {
+	m.mu.Lock()
+	m.mappings--
+	free := m.mappings == 0 && m.capsGone
+	m.mu.Unlock()
+	if free {
+		m.free()
+	}
+}
+
+// CapsGone tells the object its last capability was removed.
+func (m *Memory) CapsGone() {
+	m.mu.Lock()
+	m.capsGone = true
+	free := m.mappings == 0
+	m.mu.Unlock()
+	if free {
+		m.free()
+	}
+}
+
+func (m *Memory) free() {
+	m.mu.Lock()
+	if m.freed {
+		m.mu.Unlock()
+		return
+	}
+	m.freed = true
+	frames := m.frames
+	m.frames = nil
+	m.mu.Unlock()
+	fl := mm.Lock()
+	for _, f := range frames {
+		mm.FreeFrame(f)
+	}
+	mm.Unlock(fl)
+	memoryFrames.Add(-int64(len(frames)))
+}
+
+var memoryFrames counter
+
+type counter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *counter) Add(d int64) {
+	c.mu.Lock()
+	c.n += d
+	c.mu.Unlock()
+}
+
+// MemoryFrames returns the frames held by memory objects.
+func MemoryFrames() int64 {
+	memoryFrames.mu.Lock()
+	defer memoryFrames.mu.Unlock()
+	return memoryFrames.n
+}
