@@ -7,10 +7,14 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// sleepReport describes the sleep check's measurements.
+var sleepReport string
 
 // A check is one named self-test.
 type check struct {
@@ -39,6 +43,9 @@ func Run(w io.Writer) bool {
 			return false
 		}
 		fmt.Fprintf(w, "selftest: %s: ok (%v)\n", c.name, time.Since(t0).Round(time.Millisecond))
+		if c.name == "sleep" {
+			fmt.Fprintf(w, "selftest: sleep: lateness %s\n", sleepReport)
+		}
 	}
 	fmt.Fprintf(w, "selftest: PASS (%v)\n", time.Since(start).Round(time.Millisecond))
 	return true
@@ -182,9 +189,12 @@ func checksum(b []byte) byte {
 	return s
 }
 
-// sleep checks that time.Sleep never returns early and is not far late.
-// The upper bound is generous: the emulator runs on shared machines.
+// sleep checks that time.Sleep never returns early, and reports how late
+// it was. Lateness is only bounded loosely (to catch a lost wake-up, not to
+// measure): the emulator shares its machine, and speed is measured by
+// benchmarks, not asserted.
 func sleep() error {
+	var late []string
 	for _, d := range []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond} {
 		t0 := time.Now()
 		time.Sleep(d)
@@ -192,10 +202,12 @@ func sleep() error {
 		if got < d {
 			return fmt.Errorf("Sleep(%v) returned after %v", d, got)
 		}
-		if got > d+250*time.Millisecond {
-			return fmt.Errorf("Sleep(%v) took %v", d, got)
+		if got > d+10*time.Second {
+			return fmt.Errorf("Sleep(%v) took %v: a lost wake-up?", d, got)
 		}
+		late = append(late, fmt.Sprintf("%v+%v", d, (got-d).Round(10*time.Microsecond)))
 	}
+	sleepReport = strings.Join(late, " ")
 	// Timers firing concurrently, in deadline order.
 	var mu sync.Mutex
 	var order []int

@@ -118,13 +118,15 @@ func testTimers() error {
 	for _, d := range []time.Duration{time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond} {
 		t0 := time.Now()
 		time.Sleep(d)
-		if got := time.Since(t0); got < d || got > d+500*time.Millisecond {
+		// Never early; late only within a bound that catches a lost
+		// wake-up (speed is for benchmarks, not tests).
+		if got := time.Since(t0); got < d || got > d+10*time.Second {
 			return fmt.Errorf("Sleep(%v) took %v", d, got)
 		}
 	}
 	select {
 	case <-time.After(30 * time.Millisecond):
-	case <-time.After(2 * time.Second):
+	case <-time.After(20 * time.Second):
 		return errors.New("the shorter timer did not fire first")
 	}
 	tk := time.NewTicker(5 * time.Millisecond)
