@@ -25,7 +25,7 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := caps ipc libos microkernel tools/mkimage userland tests
+MODULES := caps ipc libos microkernel tools/bench tools/mkimage userland tests
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
@@ -89,7 +89,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in caps ipc libos microkernel tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in caps ipc libos microkernel tools/bench tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu
@@ -104,12 +104,15 @@ fuzz: need-go
 				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
 			done; done) || exit 1; done
 
-# Benchmarks inside Valence under QEMU: boots /bin/ubench as init and prints
-# its figures (see userland/ubench). Comparing against a Linux guest in the
-# same QEMU is the next step (docs/performance.md).
-bench: CMDLINE = init=/bin/ubench
+# Benchmarks: the same ubench program inside Valence and inside a Linux
+# guest (Debian's kernel, fetched into build/linux, never installed) in the
+# same QEMU configuration; a table on stdout and build/bench.json. See
+# docs/performance.md. BOOTS sets how many times each kernel boots.
+BOOTS ?= 3
 bench: need-qemu image
-	@$(QEMU) $(QEMU_ARGS) </dev/null | tee $(BUILD)/bench.log | grep -E '^bench:|FAILED|init:'
+	@ver=$$(scripts/fetch-linux.sh $(BUILD)/linux) && \
+	$(GO) run ./tools/bench -linux $(BUILD)/linux/vmlinuz -linux-version "$$ver" \
+		-accel $(ACCEL) -mem $(MEM) -boots $(BOOTS) -out $(BUILD)/bench.json
 
 generate: need-go
 	cd microkernel && $(GO) generate ./...

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"valence.dev/ipc"
@@ -50,10 +49,7 @@ func startIPCServer() (ipc.Handle, error) {
 	if err != nil {
 		return 0, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		self = "/bin/ubench"
-	}
+	self := executable()
 	if _, _, err := libos.ProcSpawn(self, []string{"ubench", "ipc-server"}, nil, []ipc.Handle{give}); err != nil {
 		return 0, err
 	}

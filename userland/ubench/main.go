@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,13 +33,29 @@ type bench struct {
 	run  func(ops int) (time.Duration, error)
 }
 
+// benches common to both kernels.
 var benches = []bench{
 	{"null-syscall", 20000, "ns/op", nullSyscall},
 	{"futex-pingpong", 2000, "us/round-trip", futexPingPong},
+	{"pipe-pingpong", 1000, "us/round-trip", pipePingPong(1)},
 	{"spawn-wait", 10, "ms/op", spawnWait},
 	{"page-fault", 4096, "us/page", pageFault},
+}
+
+// ipcBenches are the IPC round trips: Valence's endpoints; on Linux the
+// same payloads over a pipe and a Unix socket pair between two processes,
+// of which the report keeps the fastest (with the futex ping-pong, which
+// carries no payload).
+var valenceIPC = []bench{
 	{"ipc-64B", 2000, "us/round-trip", ipcRoundTrip(64)},
 	{"ipc-4KiB", 1000, "us/round-trip", ipcRoundTrip(4096)},
+}
+
+var linuxIPC = []bench{
+	{"ipc-64B/pipe", 1000, "us/round-trip", pipePingPong(64)},
+	{"ipc-64B/unix", 1000, "us/round-trip", unixPingPong(64)},
+	{"ipc-4KiB/pipe", 1000, "us/round-trip", pipePingPong(4096)},
+	{"ipc-4KiB/unix", 1000, "us/round-trip", unixPingPong(4096)},
 }
 
 func main() {
@@ -48,8 +65,21 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "ipc-server" {
 		os.Exit(ipcServer())
 	}
+	if len(os.Args) == 4 && os.Args[1] == "pipe-child" {
+		size, _ := strconv.Atoi(os.Args[2])
+		ops, _ := strconv.Atoi(os.Args[3])
+		os.Exit(pipeChild(size, ops))
+	}
+	fmt.Println("ubench: start")
+	asLinuxInit()
+	all := benches
+	if onValence() {
+		all = append(all, valenceIPC...)
+	} else {
+		all = append(all, linuxIPC...)
+	}
 	failed := false
-	for _, b := range benches {
+	for _, b := range all {
 		var ds []float64
 		for r := 0; r < reps; r++ {
 			d, err := b.run(b.ops)
@@ -67,9 +97,12 @@ func main() {
 		fmt.Printf("bench: %s min %.3f median %.3f %s (%d repetitions of %d operations)\n",
 			b.name, ds[0], ds[len(ds)/2], b.unit, reps, b.ops)
 	}
+	fmt.Println("ubench: done")
 	if failed {
+		powerOff()
 		os.Exit(1)
 	}
+	powerOff()
 }
 
 func scale(d time.Duration, ops int, unit string) float64 {
@@ -134,13 +167,10 @@ func futexPingPong(ops int) (time.Duration, error) {
 }
 
 func spawnWait(ops int) (time.Duration, error) {
-	self, err := os.Executable()
-	if err != nil {
-		self = "/bin/ubench"
-	}
+	self := executable()
 	t0 := time.Now()
 	for i := 0; i < ops; i++ {
-		p, err := os.StartProcess(self, []string{"ubench", "exit"}, &os.ProcAttr{Files: []*os.File{nil, os.Stdout, os.Stderr}})
+		p, err := os.StartProcess(self, []string{"ubench", "exit"}, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
 		if err != nil {
 			return 0, err
 		}

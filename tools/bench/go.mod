@@ -1,0 +1,3 @@
+module valence.dev/tools/bench
+
+go 1.26
