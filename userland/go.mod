@@ -7,6 +7,8 @@ require (
 	valence.dev/libos v0.0.0
 )
 
+require golang.org/x/sys v0.43.0 // indirect
+
 replace valence.dev/libos => ../libos
 
 replace valence.dev/ipc => ../ipc
