@@ -7,7 +7,7 @@ require (
 	valence.dev/libos v0.0.0
 )
 
-require golang.org/x/sys v0.43.0 // indirect
+require golang.org/x/sys v0.43.0
 
 replace valence.dev/libos => ../libos
 

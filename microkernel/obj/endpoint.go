@@ -44,9 +44,30 @@ type Call struct {
 	once    sync.Once
 }
 
+// calls recycles Call records: each holds two 4 KiB messages, and a
+// call/reply round trip should not allocate them anew.
+var calls = sync.Pool{New: func() any { return new(Call) }}
+
 // NewCall prepares a call.
 func NewCall(caller int, badge uint64) *Call {
-	return &Call{Caller: caller, Badge: badge, done: make(chan struct{})}
+	c := calls.Get().(*Call)
+	c.Msg.Header = ipc.Header{}
+	c.Reply.Header = ipc.Header{}
+	c.Badge, c.Caller, c.Token = badge, caller, 0
+	c.Transit, c.ReplyTr, c.Err = nil, nil, nil
+	c.done = make(chan struct{})
+	c.once = sync.Once{}
+	return c
+}
+
+// Release returns a completed call for reuse. Only a call that was
+// answered may be released: then the receiver has finished with it.
+// Failed or abandoned calls are left to the garbage collector, because a
+// receiver may still be looking at them.
+func (c *Call) Release() {
+	if c.Err == nil {
+		calls.Put(c)
+	}
 }
 
 // Done is closed when the call has its result.

@@ -192,7 +192,9 @@ func sysCall(c *call) result {
 	}
 	transitOf(cl.ReplyTr).attach(c.p.table(), &cl.Reply)
 	cl.Reply.Badge = 0
-	if e := writeMessage(c, c.arg(2), &cl.Reply); e != 0 {
+	e = writeMessage(c, c.arg(2), &cl.Reply)
+	cl.Release()
+	if e != 0 {
 		return fail(e)
 	}
 	return ok0()
@@ -220,11 +222,11 @@ func receive(c *call, ep *obj.Endpoint, addr uint64) result {
 		return ok0()
 	}
 	cl := r.Call
-	m := cl.Msg
-	transitOf(cl.Transit).attach(c.p.table(), &m)
+	m := &cl.Msg // the caller is blocked until we reply, so this is ours
+	transitOf(cl.Transit).attach(c.p.table(), m)
 	cl.Transit = nil
 	m.Badge = cl.Badge
-	if e := writeMessage(c, addr, &m); e != 0 {
+	if e := writeMessage(c, addr, m); e != 0 {
 		ep.Reply(cl.Token, &ipc.Message{Header: ipc.Header{Status: -int32(errno.EFAULT)}}, nil)
 		return fail(e)
 	}
