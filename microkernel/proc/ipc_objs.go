@@ -3,7 +3,6 @@ package proc
 import (
 	"encoding/binary"
 	"fmt"
-	"path"
 	"strings"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -71,15 +70,7 @@ func sysMemMap(c *call) result {
 // so the parent can revoke it) and the caller's descriptors 0-2; the list
 // of its handle values is in its environment as VALENCE_HANDLES.
 func sysProcSpawn(c *call) result {
-	file, e := userPath(c, c.arg(0))
-	if e != 0 {
-		return fail(e)
-	}
-	argv, e := readStrings(c, c.arg(1))
-	if e != 0 {
-		return fail(e)
-	}
-	envp, e := readStrings(c, c.arg(2))
+	file, argv, envp, e := spawnRequest(c)
 	if e != 0 {
 		return fail(e)
 	}
@@ -106,15 +97,7 @@ func sysProcSpawn(c *call) result {
 	if c.arg(5) != 0 && !userRange(c.arg(5), 4) {
 		return fail(errno.EFAULT)
 	}
-	if len(argv) == 0 {
-		argv = []string{path.Base(file)}
-	}
-	files := newFDTable()
-	for fd := int32(0); fd < 3; fd++ {
-		if of, found := c.p.fdTable().get(fd); found {
-			files.installAt(of, fd, false)
-		}
-	}
+	files := stdFiles(c.p)
 	child, err := spawnWith(c.p, file, argv, envp, files, func(child *Process) ([]string, error) {
 		var vals []string
 		for _, h := range hs {
@@ -132,10 +115,7 @@ func sysProcSpawn(c *call) result {
 	})
 	if err != nil {
 		files.CloseAll()
-		if se, isSpawn := err.(*SpawnError); isSpawn {
-			return fail(se.Errno)
-		}
-		return fail(capErrno(err))
+		return fail(spawnErrno(err))
 	}
 	ph, err := t.Insert(child, ipc.RightRead|ipc.RightSignal|ipc.RightGrant|ipc.RightDuplicate|ipc.RightManage, 0)
 	if err != nil {

@@ -39,36 +39,20 @@ func (e *pipeEnd) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.
 		return 0, errno.EBADF
 	}
 	p := e.p
-	for {
-		wait := p.ev.Wait()
+	return t.waitUntil(p.ev, nonblock, func() (int, errno.Errno, bool) {
 		p.mu.Lock()
+		defer p.mu.Unlock()
 		if len(p.buf) > 0 {
 			n := copy(b, p.buf)
 			p.buf = p.buf[n:]
 			if len(p.buf) == 0 {
 				p.buf = nil
 			}
-			p.mu.Unlock()
-			p.ev.Signal()
-			return n, 0
+			defer p.ev.Signal() // room for writers
+			return n, 0, true
 		}
-		if p.writers == 0 {
-			p.mu.Unlock()
-			return 0, 0
-		}
-		p.mu.Unlock()
-		if nonblock {
-			return 0, errno.EAGAIN
-		}
-		if !t.canBlock() {
-			return 0, errno.EINTR
-		}
-		select {
-		case <-wait:
-		case <-t.intr:
-			return 0, errno.EINTR
-		}
-	}
+		return 0, 0, p.writers == 0 // end of file once the writers are gone
+	})
 }
 
 func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.Errno) {

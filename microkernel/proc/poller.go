@@ -22,33 +22,21 @@ func (e *eventFD) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.
 	if len(b) < 8 {
 		return 0, errno.EINVAL
 	}
-	for {
-		wait := e.ev.Wait()
+	return t.waitUntil(e.ev, nonblock, func() (int, errno.Errno, bool) {
 		e.mu.Lock()
-		if e.count > 0 {
-			v := e.count
-			if e.semaphore {
-				v = 1
-			}
-			e.count -= v
-			e.mu.Unlock()
-			binary.LittleEndian.PutUint64(b, v)
-			e.ev.Signal()
-			return 8, 0
+		defer e.mu.Unlock()
+		if e.count == 0 {
+			return 0, 0, false
 		}
-		e.mu.Unlock()
-		if nonblock {
-			return 0, errno.EAGAIN
+		v := e.count
+		if e.semaphore {
+			v = 1
 		}
-		if !t.canBlock() {
-			return 0, errno.EINTR
-		}
-		select {
-		case <-wait:
-		case <-t.intr:
-			return 0, errno.EINTR
-		}
-	}
+		e.count -= v
+		binary.LittleEndian.PutUint64(b, v)
+		defer e.ev.Signal()
+		return 8, 0, true
+	})
 }
 
 func (e *eventFD) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.Errno) {

@@ -269,37 +269,58 @@ func sysWaitid(c *call) result {
 // sysSpawn implements the native spawn call: a new process running path,
 // a child of the caller, with the caller's descriptors 0-2.
 func sysSpawn(c *call) result {
-	file, e := userPath(c, c.arg(0))
+	file, argv, envp, e := spawnRequest(c)
 	if e != 0 {
 		return fail(e)
+	}
+	files := stdFiles(c.p)
+	child, err := Spawn(c.p, file, argv, envp, files)
+	if err != nil {
+		files.CloseAll()
+		return fail(spawnErrno(err))
+	}
+	return ok(uint64(child.PID))
+}
+
+// spawnRequest reads the path, argv and envp arguments (0-2) of a spawn
+// call; an empty argv becomes the program's base name.
+func spawnRequest(c *call) (string, []string, []string, errno.Errno) {
+	file, e := userPath(c, c.arg(0))
+	if e != 0 {
+		return "", nil, nil, e
 	}
 	argv, e := readStrings(c, c.arg(1))
 	if e != 0 {
-		return fail(e)
+		return "", nil, nil, e
 	}
 	envp, e := readStrings(c, c.arg(2))
 	if e != 0 {
-		return fail(e)
+		return "", nil, nil, e
 	}
 	if len(argv) == 0 {
 		argv = []string{path.Base(file)}
 	}
+	return file, argv, envp, 0
+}
+
+// stdFiles gives a new child p's descriptors 0-2 and nothing else.
+func stdFiles(p *Process) *FDTable {
 	files := newFDTable()
-	t := c.p.fdTable()
+	t := p.fdTable()
 	for fd := int32(0); fd < 3; fd++ {
 		if of, found := t.get(fd); found {
 			files.installAt(of, fd, false)
 		}
 	}
-	child, err := Spawn(c.p, file, argv, envp, files)
-	if err != nil {
-		files.CloseAll()
-		if se, isSpawn := err.(*SpawnError); isSpawn {
-			return fail(se.Errno)
-		}
-		return fail(errno.ENOEXEC)
+	return files
+}
+
+// spawnErrno is the errno for a failed spawn.
+func spawnErrno(err error) errno.Errno {
+	if se, isSpawn := err.(*SpawnError); isSpawn {
+		return se.Errno
 	}
-	return ok(uint64(child.PID))
+	return capErrno(err)
 }
 
 // sysWaitNative implements the native wait call.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/clock"
@@ -179,5 +180,30 @@ func (t *Thread) sleep(d time.Duration) bool {
 		return true
 	case <-t.intr:
 		return false
+	}
+}
+
+// waitUntil is the shape of every blocking read: try, and if attempt says
+// it is not done, sleep until ev is signalled and try again. The wait
+// channel is taken before each attempt, so a signal between the attempt and
+// the sleep is not lost. A non-blocking caller gets EAGAIN instead of
+// sleeping; a signal or the process's death ends the wait with EINTR.
+func (t *Thread) waitUntil(ev *event, nonblock bool, attempt func() (n int, e errno.Errno, done bool)) (int, errno.Errno) {
+	for {
+		wait := ev.Wait()
+		if n, e, done := attempt(); done {
+			return n, e
+		}
+		if nonblock {
+			return 0, errno.EAGAIN
+		}
+		if !t.canBlock() {
+			return 0, errno.EINTR
+		}
+		select {
+		case <-wait:
+		case <-t.intr:
+			return 0, errno.EINTR
+		}
 	}
 }

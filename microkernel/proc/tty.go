@@ -91,9 +91,9 @@ func (c *consoleTTY) read(t *Thread, b []byte, _ int64, nonblock bool) (int, err
 	c.mu.Lock()
 	c.foreground = t.proc.PID
 	c.mu.Unlock()
-	for {
-		wait := c.ev.Wait()
+	return t.waitUntil(c.ev, nonblock, func() (int, errno.Errno, bool) {
 		c.mu.Lock()
+		defer c.mu.Unlock()
 		if len(c.ready) > 0 {
 			// At most one line per read, as a terminal delivers.
 			n := 0
@@ -105,27 +105,14 @@ func (c *consoleTTY) read(t *Thread, b []byte, _ int64, nonblock bool) (int, err
 			}
 			copy(b, c.ready[:n])
 			c.ready = c.ready[n:]
-			c.mu.Unlock()
-			return n, 0
+			return n, 0, true
 		}
 		if c.eofs > 0 {
 			c.eofs--
-			c.mu.Unlock()
-			return 0, 0
+			return 0, 0, true
 		}
-		c.mu.Unlock()
-		if nonblock {
-			return 0, errno.EAGAIN
-		}
-		if !t.canBlock() {
-			return 0, errno.EINTR
-		}
-		select {
-		case <-wait:
-		case <-t.intr:
-			return 0, errno.EINTR
-		}
-	}
+		return 0, 0, false
+	})
 }
 
 func (c *consoleTTY) write(_ *Thread, b []byte, _ int64, _ bool) (int, errno.Errno) {
