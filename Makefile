@@ -25,7 +25,7 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := caps ipc libos microkernel tools/bench tools/mkimage userland tests
+MODULES := caps ipc libos microkernel servers/net tools/bench tools/mkimage userland tests
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
@@ -89,7 +89,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in caps ipc libos microkernel tools/bench tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in caps ipc libos microkernel servers/net tools/bench tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu
@@ -98,7 +98,7 @@ test: need-go need-qemu
 	cd tests && VALENCE_NO_BUILD=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) .
 
 fuzz: need-go
-	@for m in microkernel tools/mkimage; do \
+	@for m in caps ipc microkernel servers/net tools/mkimage; do \
 		(cd $$m && for p in $$($(GO) list ./...); do \
 			for f in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
 				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
