@@ -2,7 +2,7 @@
 #
 #   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm]
 #   make test          every test: hosted unit tests, then QEMU end-to-end tests
-#   make image         build/image/{valence.mb,initfs.tar,kernel.sym}
+#   make image         build/image/{valence.mb,initfs.tar,kernel.sym,root.img}
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
 #   make fuzz          the fuzz targets, FUZZTIME each (default 30s)
 
@@ -17,6 +17,7 @@ RECIPE ?= default
 CMDLINE ?=
 ADD ?=
 MEM ?= 1024
+DISK_SIZE ?= 256M
 ACCEL ?= tcg
 FUZZTIME ?= 30s
 TEST_TIMEOUT ?= 60m
@@ -25,7 +26,7 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := caps ipc libos microkernel servers/net tools/bench tools/mkimage userland tests
+MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
@@ -71,7 +72,8 @@ userland: need-go
 image: kernel userland
 	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
 		$(foreach p,$(USER_PROGS),-add $(BUILD)/userland/$(p):/bin/$(p)) \
-		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 -out $(IMAGE_DIR)
+		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 \
+		-disk-size $(DISK_SIZE) -out $(IMAGE_DIR)
 
 run: need-qemu image
 	$(QEMU) $(QEMU_ARGS)
@@ -89,7 +91,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in caps ipc libos microkernel servers/net tools/bench tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu
@@ -98,7 +100,7 @@ test: need-go need-qemu
 	cd tests && VALENCE_NO_BUILD=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) .
 
 fuzz: need-go
-	@for m in caps ipc microkernel servers/net tools/mkimage; do \
+	@for m in caps ipc microkernel servers/fs servers/net tools/mkimage; do \
 		(cd $$m && for p in $$($(GO) list ./...); do \
 			for f in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
 				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"valence.dev/tools/mkimage/initfs"
+	"valence.dev/tools/mkimage/rootdisk"
 )
 
 // readKernel reads the kernel ELF, refusing absurdly large files before
@@ -56,6 +60,29 @@ func writeTemp(dir, name string, write func(io.Writer) error) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// writeDisk writes the root disk for tree to a temporary file in dir and
+// returns its path; the caller renames it into place or removes it.
+func writeDisk(dir string, tree initfs.Options, size uint64, modTime time.Time) (string, rootdisk.Stats, error) {
+	entries, err := initfs.Entries(tree)
+	if err != nil {
+		return "", rootdisk.Stats{}, fmt.Errorf("mkimage: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".root.img.*")
+	if err != nil {
+		return "", rootdisk.Stats{}, fmt.Errorf("mkimage: creating root.img: %w", err)
+	}
+	f.Close()
+	st, err := rootdisk.Write(f.Name(), entries, rootdisk.Options{Size: size, ModTime: modTime})
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644) // as writeTemp does
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", rootdisk.Stats{}, fmt.Errorf("mkimage: root.img: %w", err)
+	}
+	return f.Name(), st, nil
 }
 
 func writeBytes(b []byte) func(io.Writer) error {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"valence.dev/servers/fs/hostcopy"
 	"valence.dev/tools/mkimage/initfs"
 	"valence.dev/tools/mkimage/mbimage"
 	"valence.dev/tools/mkimage/symtab"
@@ -42,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	image := flags.String("image", "", "image `directory` to archive into initfs.tar")
 	out := flags.String("out", "", "output `directory` (required)")
 	entry := flags.String("entry", mbimage.DefaultEntry, "entry point `symbol`")
+	diskSize := flags.String("disk-size", "", "root.img `size` in bytes, suffix K, M, G or T (default 256M, or what the tree needs)")
 	var adds []initfs.Add
 	flags.Func("add", "add host `file[:/guest/path]` to initfs.tar (repeatable)", func(s string) error {
 		a, err := initfs.ParseAdd(s)
@@ -64,10 +66,19 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	case flags.NArg() > 0:
 		return fmt.Errorf("mkimage: unexpected arguments %q", flags.Args())
 	}
+	var diskBytes uint64
+	if *diskSize != "" {
+		n, err := hostcopy.ParseSize(*diskSize)
+		if err != nil {
+			return fmt.Errorf("mkimage: -disk-size %q: %w", *diskSize, err)
+		}
+		diskBytes = n
+	}
 	modTime, err := sourceDateEpoch(lookupEnv)
 	if err != nil {
 		return fmt.Errorf("mkimage: %w", err)
 	}
+	tree := initfs.Options{ImageDir: *image, Adds: adds, ModTime: modTime}
 
 	elfBytes, err := readKernel(*kernel)
 	if err != nil {
@@ -93,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	}{
 		{"initfs.tar", func(w io.Writer) error {
 			var err error
-			st, err = initfs.Write(w, initfs.Options{ImageDir: *image, Adds: adds, ModTime: modTime})
+			st, err = initfs.Write(w, tree)
 			return err
 		}},
 		{"valence.mb", writeBytes(img.File)},
@@ -112,16 +123,26 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		}
 		staged = append(staged, tmp)
 	}
+	// The root disk is written by path (it is a sparse, random-access
+	// file), then staged like the rest.
+	disk, dst, err := writeDisk(*out, tree, diskBytes, modTime)
+	if err != nil {
+		return err
+	}
+	staged = append(staged, disk)
 	for i, o := range outputs {
 		if err := os.Rename(staged[i], filepath.Join(*out, o.name)); err != nil {
 			return fmt.Errorf("mkimage: %w", err)
 		}
 	}
+	if err := os.Rename(disk, filepath.Join(*out, "root.img")); err != nil {
+		return fmt.Errorf("mkimage: %w", err)
+	}
 
 	h := img.Header
-	_, err = fmt.Fprintf(stdout, "mkimage: valence.mb %s (load %#x-%#x, bss to %#x, entry %#x); initfs.tar %d files %s; kernel.sym %d symbols\n",
+	_, err = fmt.Fprintf(stdout, "mkimage: valence.mb %s (load %#x-%#x, bss to %#x, entry %#x); initfs.tar %d files %s; kernel.sym %d symbols; root.img %s, %s used\n",
 		humanSize(int64(len(img.File))), h.LoadAddr, h.LoadEndAddr, h.BSSEndAddr, h.EntryAddr,
-		st.Files, humanSize(st.Bytes), nsyms)
+		st.Files, humanSize(st.Bytes), nsyms, humanSize(int64(dst.Size)), humanSize(int64(dst.UsedBytes)))
 	return err
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"valence.dev/microkernel/ksym"
+	"valence.dev/servers/fs/blockdev"
+	vfs "valence.dev/servers/fs/fs"
 	"valence.dev/tools/mkimage/internal/elftest"
 	"valence.dev/tools/mkimage/mbimage"
 )
@@ -62,7 +64,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
 	}
 	want := "mkimage: valence.mb 12 KiB (load 0x1ff000-0x202004, bss to 0x205000, entry 0x200010); " +
-		"initfs.tar 3 files 6 KiB; kernel.sym 2 symbols\n"
+		"initfs.tar 3 files 6 KiB; kernel.sym 2 symbols; root.img 256.0 MiB, 48 KiB used\n"
 	if diff := cmp.Diff(want, stdout.String()); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -108,15 +110,38 @@ func TestRun(t *testing.T) {
 		t.Errorf("initfs.tar members (-want +got):\n%s", diff)
 	}
 
+	// The root disk holds the same tree (rootdisk's tests check it in
+	// detail); here, that mkimage wired it up.
+	dev, err := blockdev.OpenFile(filepath.Join(out, "root.img"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	disk, err := vfs.Mount(dev, vfs.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("mounting root.img: %v", err)
+	}
+	defer disk.Unmount()
+	for p, want := range map[string]string{"/etc/motd": "motd", "/bin/hello": "hello", "/sbin/init": "hello"} {
+		if got, err := disk.ReadFile(p); err != nil || string(got) != want {
+			t.Errorf("root.img %s = %q, %v; want %q", p, got, err, want)
+		}
+	}
+
 	entries, err := os.ReadDir(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v (%v), want 0644", e.Name(), fi.Mode(), err)
+		}
 	}
 	var files []string
 	for _, e := range entries {
 		files = append(files, e.Name())
 	}
-	if diff := cmp.Diff([]string{"initfs.tar", "kernel.sym", "valence.mb"}, files); diff != "" {
+	if diff := cmp.Diff([]string{"initfs.tar", "kernel.sym", "root.img", "valence.mb"}, files); diff != "" {
 		t.Errorf("output directory (-want +got; no temporaries may remain):\n%s", diff)
 	}
 }
@@ -146,6 +171,8 @@ func TestRunErrors(t *testing.T) {
 		{"wrong entry", []string{"-kernel", kernel, "-out", out, "-entry", "nope"}, nil, `"nope" not found`},
 		{"missing image", []string{"-kernel", kernel, "-out", out, "-image", image + "x"}, nil, "image directory"},
 		{"missing add", []string{"-kernel", kernel, "-out", out, "-add", hello + "x"}, nil, "no such file"},
+		{"bad -disk-size", []string{"-kernel", kernel, "-out", out, "-disk-size", "big"}, nil, `-disk-size "big"`},
+		{"-disk-size too small", []string{"-kernel", kernel, "-out", out, "-image", image, "-disk-size", "1M"}, nil, "root.img: rootdisk: 1048576 bytes is too small"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,14 +206,16 @@ func TestRunHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("run -h = %v, want flag.ErrHelp", err)
 	}
-	for _, f := range []string{"-kernel", "-image", "-add", "-out", "-entry"} {
+	for _, f := range []string{"-kernel", "-image", "-add", "-out", "-entry", "-disk-size"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("usage does not mention %s", f)
 		}
 	}
 }
 
-// TestRunReproducible runs mkimage twice and compares every output byte.
+// TestRunReproducible runs mkimage twice and compares every output byte
+// but root.img's, whose volume id is random by design (rootdisk's tests
+// check its contents).
 func TestRunReproducible(t *testing.T) {
 	_, kernel, image, hello := fixture(t)
 	outputs := func(env map[string]string) map[string][]byte {

@@ -194,3 +194,34 @@ func checkFile(p string, size int64) error {
 func modeBits(m fs.FileMode) fs.FileMode {
 	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
+
+// Entry is one member of the tree, for writers other than the archive
+// (mkimage's root disk): the same tree, in the same order.
+type Entry struct {
+	Name string      // clean relative path ("bin/hello"), parents first
+	Mode fs.FileMode // type (fs.ModeDir, fs.ModeSymlink or 0) and permission bits
+	Size int64       // regular files: the size to copy, exactly
+	Host string      // regular files: the host file holding the contents
+	Link string      // symlinks: the target, verbatim
+	From string      // where the entry came from, for error messages
+}
+
+// Entries returns the tree opt describes, checked as Write checks it.
+func Entries(opt Options) ([]Entry, error) {
+	entries, err := collect(opt)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(entries))
+	for i, e := range entries {
+		mode := e.mode
+		switch e.kind {
+		case kindDir:
+			mode |= fs.ModeDir
+		case kindSymlink:
+			mode |= fs.ModeSymlink
+		}
+		out[i] = Entry{Name: e.name, Mode: mode, Size: e.size, Host: e.host, Link: e.link, From: e.from}
+	}
+	return out, nil
+}

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"valence.dev/servers/fs/hostcopy"
 )
 
 // Options says what to archive.
@@ -88,20 +90,9 @@ func copyFile(w io.Writer, e *entry) error {
 	return nil
 }
 
-// tarMode converts Go's mode bits to the Unix ones tar stores.
-func tarMode(m fs.FileMode) int64 {
-	mode := int64(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
-	return mode
-}
+// tarMode converts Go's mode bits to the Unix ones tar stores, as the
+// root disk stores them too.
+func tarMode(m fs.FileMode) int64 { return int64(hostcopy.Perm(m)) }
 
 type countingWriter struct {
 	w io.Writer

@@ -1,0 +1,29 @@
+// Package blockdev is the block-device interface the filesystem is
+// written against, with the devices the host uses: a file-backed image
+// (File), a device in memory (Mem), a copy-on-write view of another
+// device (Overlay), and a recording device for crash tests (Recorder and
+// Replay).
+//
+// # The contract
+//
+// A Device is an array of Blocks() blocks of BlockSize (4096) bytes.
+// ReadAt and WriteAt move whole, consecutive blocks; a request that is
+// not a multiple of the block size or runs past the end is refused
+// before anything is transferred. Writes become durable only at the next
+// successful Flush: until then a power cut may lose any of them, keep
+// any of them, and tear any of them (leave some 512-byte sectors of a
+// block new and the rest old). A write that completed before a Flush
+// that returned is never lost. Nothing else is promised; in particular
+// two unflushed writes may reach the medium in either order.
+//
+// That contract is the whole of what the filesystem's crash consistency
+// rests on, so the crash tests model exactly it: Recorder logs every
+// write and flush a workload issues, and Replay rebuilds the medium as a
+// power cut at any point of the log would leave it, choosing which
+// unflushed writes survive, which are lost and which are torn.
+//
+// In Valence fsd talks to the NVMe driver through the block protocol and
+// adapts it to this interface. On the host, File is an image file, and
+// its Flush is fdatasync(2), which flushes the host disk's write cache
+// too; an image may be sparse, and blocks never written take no space.
+package blockdev
