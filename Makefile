@@ -5,6 +5,7 @@
 #   make image         build/image/{valence.mb,initfs.tar,kernel.sym,root.img}
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
 #   make fuzz          the fuzz targets, FUZZTIME each (default 30s)
+#   make soak          the long versions of the hosted tests (VALENCE_LONG=1)
 
 SHELL := /bin/sh
 export PATH := $(PATH):/usr/local/go/bin
@@ -50,7 +51,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
 	-append "$(CMDLINE)"
 
-.PHONY: all kernel userland image run bench test test-hosted vet debug fuzz clean need-go need-qemu generate
+.PHONY: all kernel userland image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
 
 all: image
 
@@ -105,6 +106,14 @@ fuzz: need-go
 			for f in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
 				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
 			done; done) || exit 1; done
+
+# Soak: the tests that make test runs reduced, at full size: the
+# filesystem's crash tests over four times the workload, its model test,
+# and a 3 GiB file written for real; the network stack's 100 MiB
+# transfers and 200 concurrent connections (needs root for network
+# namespaces, as its interop tests do). About 4 minutes on a 2-core machine.
+soak: need-go
+	@for m in servers/fs servers/net; do (cd $$m && VALENCE_LONG=1 $(GO) test -count=1 -timeout 60m ./...) || exit 1; done
 
 # Benchmarks: the same ubench program inside Valence and inside a Linux
 # guest (Debian's kernel, fetched into build/linux, never installed) in the
