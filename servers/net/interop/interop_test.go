@@ -27,14 +27,9 @@ import (
 	"valence.dev/servers/net/socket"
 )
 
-// transferSize is the bulk transfer size: 8 MiB by default, 100 MiB with
-// VALENCE_LONG=1.
-func transferSize() int {
-	if long() {
-		return 100 << 20
-	}
-	return 8 << 20
-}
+// transferSize is the bulk transfer size in each direction: 100 MiB, as
+// the issue asks; about a second each way on a 2-core machine.
+func transferSize() int { return 100 << 20 }
 
 // ping sends echo requests from a raw ICMP socket in the namespace.
 func ping(t *testing.T, w *World, size, count int) {
@@ -225,10 +220,7 @@ func TestHTTPRoot(t *testing.T) {
 
 func TestConcurrentConnections(t *testing.T) {
 	w := newWorld(t)
-	conns, size := 50, 64<<10
-	if long() {
-		conns = 200
-	}
+	const conns, size = 200, 64 << 10
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
 	for i := 0; i < conns; i++ {

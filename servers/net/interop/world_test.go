@@ -23,9 +23,6 @@ var (
 	stackMAC  = ethernet.Address{0x02, 0x56, 0x41, 0x4c, 0x00, 0x02}
 )
 
-// long reports whether the full-size transfers were asked for.
-func long() bool { return os.Getenv("VALENCE_LONG") == "1" }
-
 // requirePrerequisites skips the test, or fails it under CI=true, when the
 // machine cannot run interop tests.
 func requirePrerequisites(t testing.TB) {
