@@ -3,13 +3,16 @@ module valence.dev/microkernel
 go 1.26.3
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/hashicorp/errwrap v1.0.0 // indirect
-	github.com/hashicorp/go-multierror v1.1.1 // indirect
-	golang.org/x/sys v0.43.0 // indirect
-	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237 // indirect
+	github.com/google/go-cmp v0.7.0
+	golang.org/x/sys v0.43.0
+	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 	valence.dev/caps v0.0.0
 	valence.dev/ipc v0.0.0
+)
+
+require (
+	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
+	golang.org/x/time v0.15.0 // indirect
 )
 
 replace valence.dev/ipc => ../ipc

@@ -6,11 +6,15 @@
 // 0xffff800000000000 are kernel-only; user space, later, gets the lower half):
 //
 //	0xffff800000000000  direct map: physical address p is at DirectMapBase+p
-//	                    (2 MiB pages, all RAM and the first 4 GiB)
+//	                    (2 MiB pages, all RAM and the first 4 GiB; not
+//	                    executable, and read-only over the kernel's code
+//	                    and read-only data)
 //	0xffffc00000000000  the kernel heap window (2 TiB): every mmap the Go
 //	                    runtime makes, demand-paged
 //	0xfffffe0000000000  device MMIO windows, uncached (512 GiB)
-//	0xffffffff80000000  the kernel image: physical address p at KernelBase+p
+//	0xffffffff80000000  the kernel image: physical address p at KernelBase+p,
+//	                    4 KiB pages with its ELF segments' permissions (W^X:
+//	                    see protectImage)
 //
 // Physical frames come from a bitmap allocator (mm/frame) seeded from the
 // firmware memory map minus the kernel image, the boot modules and the boot

@@ -11,6 +11,7 @@ type BootLayout struct {
 	NX          bool   // the CPU supports no-execute pages
 	KernelStart uint64 // physical extent of the kernel image, bss included
 	KernelEnd   uint64
+	Segments    []Segment // the image's loadable segments (ImageSegments)
 }
 
 // Summary describes physical memory after Init, for the boot log.
@@ -20,6 +21,7 @@ type Summary struct {
 	Top         uint64 // end of the highest usable RAM
 	BitmapBytes uint64
 	Regions     int
+	Image       ImageProtection
 }
 
 var availBuf [multiboot.MaxRegions]multiboot.Region
@@ -99,10 +101,14 @@ func Init(info *multiboot.Info, b BootLayout) (Summary, error) {
 	if !preallocKernelTables() {
 		return s, InitError("mm: out of memory for kernel page tables")
 	}
+	var err error
+	if s.Image, err = protectImage(b.Segments); err != nil {
+		return s, err
+	}
 	// Drop the identity map entry32 ran on: the lower half belongs to user
 	// space, and a stray null-ish pointer must fault.
 	table(kernelRoot)[0] = 0
-	amd64.WriteCR3(kernelRoot)
+	flushGlobal()
 	heapInit()
 	s.Free = frames.Stats().Free * PageSize
 	return s, nil

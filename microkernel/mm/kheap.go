@@ -223,7 +223,20 @@ func KernelPrefault(start, n uint64, write bool) bool {
 	}
 	switch {
 	case start >= KernelBase:
-		return end <= kernelImageEnd
+		if end > kernelImageEnd {
+			return false
+		}
+		if !imageProtected {
+			return true // 2 MiB pages, all of them writable
+		}
+		// The image's 4 KiB pages carry its segments' permissions.
+		for va := pageDown(start); va < end; va += PageSize {
+			e, ok := walk(kernelRoot, va, false, 0)
+			if !ok || *e&amd64.PTEPresent == 0 || write && *e&amd64.PTEWrite == 0 {
+				return false
+			}
+		}
+		return true
 	case start >= DirectMapBase && end <= DirectMapBase+directMapTop:
 		return true
 	case start >= HeapBase && end <= HeapBase+HeapSize:

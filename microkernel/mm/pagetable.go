@@ -12,8 +12,8 @@ func NX() uint64 { return nxBit }
 // walk returns the level-1 entry for va under the PML4 at root. With create,
 // missing intermediate tables are allocated with intermediate flags; without,
 // walk reports false when one is missing. A huge page on the way also ends the
-// walk with false: those are only used for the direct map and kernel image,
-// which are never remapped page by page.
+// walk with false: those are only used for the direct map (and, until Init
+// protects it, the kernel image), which is never remapped page by page.
 func walk(root, va uint64, create bool, intermediate uint64) (*uint64, bool) {
 	t := table(root)
 	for level := 4; level > 1; level-- {

@@ -133,13 +133,25 @@ func (physMemory) Slice(pa, n uint64) ([]byte, bool) {
 	return mm.PhysBytes(pa, n), true
 }
 
+// imageSegments holds the kernel's own segments for mm (static: this runs
+// before the Go runtime can allocate).
+var imageSegments [mm.MaxImageSegments]mm.Segment
+
 func setupMemory() {
 	kernStart := bootStats.EntryPhys &^ (2<<20 - 1) // the image starts at a 2 MiB boundary
+	// The first loadable segment starts with the ELF header and program
+	// headers (the linker puts them at file offset 0), so the kernel can
+	// read its own segment permissions there.
+	nsegs, err := mm.ImageSegments(mm.PhysBytes(kernStart, mm.PageSize), imageSegments[:])
+	if err != nil {
+		earlyPanic(err.Error())
+	}
 	layout := mm.BootLayout{
 		PML4:        uint64(bootData.PageTables),
 		NX:          bootData.NX != 0,
 		KernelStart: kernStart - mm.PageSize, // the Multiboot header page precedes the image
 		KernelEnd:   uint64(kernelEnd()) - mm.KernelBase,
+		Segments:    imageSegments[:nsegs],
 	}
 	mm.SetKernelImageEnd(uint64(kernelEnd()))
 	s, err := mm.Init(&mbInfo, layout)
@@ -156,6 +168,8 @@ func setupMemory() {
 		nx = "on"
 	}
 	l.S("mm: 4-level paging, NX ").S(nx).S(", kernel heap window ").X(mm.HeapBase).S("-").X(mm.HeapBase + mm.HeapSize).Emit()
+	l.S("mm: kernel image W^X: ").U(s.Image.Exec >> 10).S(" KiB r-x, ").U(s.Image.ReadOnly >> 10).S(" KiB r--, ").
+		U(s.Image.Write >> 10).S(" KiB rw-; direct map no-exec").Emit()
 }
 
 // entryPhys is the physical address of entry32. Computing it in an

@@ -204,14 +204,15 @@ func readable(va uint64) bool {
 	if va < 0xffff_8000_0000_0000 {
 		return false
 	}
-	if _, ok := mm.KernelVirt2Phys(uintptr(va)); ok && va >= mm.KernelBase {
-		return va < uint64(kernelEnd())
-	}
 	pte, ok := mm.Lookup(mm.KernelRoot(), va)
 	if ok {
 		return pte&amd64.PTEPresent != 0
 	}
-	// The direct map uses 2 MiB pages, which Lookup does not descend into.
+	// 2 MiB pages, which Lookup does not descend into: the direct map,
+	// and the kernel image until mm.Init remaps it with 4 KiB pages.
+	if va >= mm.KernelBase {
+		return va >= mm.KernelBase+bootStats.EntryPhys&^(2<<20-1) && va < uint64(kernelEnd())
+	}
 	return va >= mm.DirectMapBase && va < mm.DirectMapBase+4<<30
 }
 

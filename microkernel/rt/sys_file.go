@@ -76,7 +76,7 @@ func sysWrite(c call) {
 		return
 	}
 	buf, n := c.arg(1), c.arg(2)
-	if n > 0 && !kernelPtr(buf, n) {
+	if n > 0 && !kernelIn(buf, n) {
 		c.fail(errno.EFAULT)
 		return
 	}
@@ -235,7 +235,7 @@ func sysEpollCtl(c call) {
 	op, evp := c.arg(1), c.arg(3)
 	var ev linux.EpollEvent
 	if op != linux.EPOLL_CTL_DEL {
-		if !kernelPtr(evp, 12) {
+		if !kernelIn(evp, 12) {
 			c.fail(errno.EFAULT)
 			return
 		}

@@ -19,7 +19,7 @@ func futexKey(addr uint64) uint64 { return addr&^(0xFF<<56) | futexTag }
 // timeout for WAIT.
 func sysFutex(c call) {
 	addr, op, val := c.arg(0), c.arg(1), c.arg(2)
-	if addr&3 != 0 || !kernelPtr(addr, 4) {
+	if addr&3 != 0 || !kernelIn(addr, 4) {
 		c.fail(errno.EINVAL)
 		return
 	}

@@ -18,7 +18,7 @@ func sysRtSigaction(c call) {
 		return
 	}
 	const sz = 32 // sizeof(struct sigaction) for the kernel ABI
-	if (act != 0 && !kernelPtr(act, sz)) || (oact != 0 && !kernelPtr(oact, sz)) {
+	if (act != 0 && !kernelIn(act, sz)) || (oact != 0 && !kernelPtr(oact, sz)) {
 		c.fail(errno.EFAULT)
 		return
 	}
@@ -44,7 +44,7 @@ func sysRtSigprocmask(c call) {
 		c.fail(errno.EINVAL)
 		return
 	}
-	if (set != 0 && !kernelPtr(set, 8)) || (oset != 0 && !kernelPtr(oset, 8)) {
+	if (set != 0 && !kernelIn(set, 8)) || (oset != 0 && !kernelPtr(oset, 8)) {
 		c.fail(errno.EFAULT)
 		return
 	}
@@ -74,7 +74,7 @@ func sysRtSigprocmask(c call) {
 // sysSigaltstack implements sigaltstack(2).
 func sysSigaltstack(c call) {
 	ss, oss := c.arg(0), c.arg(1)
-	if (ss != 0 && !kernelPtr(ss, 24)) || (oss != 0 && !kernelPtr(oss, 24)) {
+	if (ss != 0 && !kernelIn(ss, 24)) || (oss != 0 && !kernelPtr(oss, 24)) {
 		c.fail(errno.EFAULT)
 		return
 	}

@@ -11,7 +11,7 @@ import (
 // readTimespec reads a struct timespec and returns it in nanoseconds,
 // rejecting negative or unnormalised values as Linux does.
 func readTimespec(addr uint64) (int64, bool) {
-	if !kernelPtr(addr, 16) {
+	if !kernelIn(addr, 16) {
 		return 0, false
 	}
 	sec := int64(*u64At(uintptr(addr)))

@@ -107,9 +107,15 @@ func unsupported(nr uint64) {
 	l.S("rt: unsupported system call ").U(nr).S(" from the kernel runtime: ENOSYS").Emit()
 }
 
-// kernelPtr checks that a pointer argument names n bytes of valid kernel
+// kernelPtr checks that a pointer argument names n bytes of writable kernel
 // memory (the kernel's runtime has no business passing anything else) and
 // makes sure they are present, so that touching them cannot fault.
 func kernelPtr(addr, n uint64) bool {
 	return addr >= 0xffff_8000_0000_0000 && mm.KernelPrefault(addr, n, true)
+}
+
+// kernelIn is kernelPtr for memory the call only reads: it may be
+// read-only, like the kernel's constant strings, which write(2) prints.
+func kernelIn(addr, n uint64) bool {
+	return addr >= 0xffff_8000_0000_0000 && mm.KernelPrefault(addr, n, false)
 }

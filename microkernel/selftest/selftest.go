@@ -30,6 +30,7 @@ var checks = []check{
 	{"sleep", sleep},
 	{"preempt", preempt},
 	{"syscalls", syscalls},
+	{"wx", wx},
 }
 
 // Run runs every check, writing progress to w, and reports whether all
