@@ -1,11 +1,11 @@
 # Valence build, run and test entry points. See README.md.
 #
-#   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm]
+#   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm] [DEBUG=1]
 #   make test          every test: hosted unit tests, then QEMU end-to-end tests
 #   make image         build/image/{valence.mb,initfs.tar,kernel.sym,root.img}
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
 #   make fuzz          the fuzz targets, FUZZTIME each (default 30s)
-#   make soak          the long versions of the hosted tests (VALENCE_LONG=1)
+#   make soak          the long tests: hosted (VALENCE_LONG=1), fuzzer and IPC storm in QEMU
 
 SHELL := /bin/sh
 export PATH := $(PATH):/usr/local/go/bin
@@ -16,6 +16,9 @@ IMAGE_DIR := $(BUILD)/image
 KERNEL := $(BUILD)/kernel.elf
 RECIPE ?= default
 CMDLINE ?=
+# DEBUG=1 puts the word "debug" on the kernel command line: invariant
+# checks after every change (docs/debugging.md).
+DEBUG ?=
 ADD ?=
 MEM ?= 1024
 DISK_SIZE ?= 256M
@@ -49,7 +52,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel $(IMAGE_DIR)/valence.mb \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
-	-append "$(CMDLINE)"
+	-append "$(if $(filter 1,$(DEBUG)),debug )$(CMDLINE)"
 
 .PHONY: all kernel userland image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
 
@@ -109,9 +112,13 @@ fuzz: need-go
 
 # Soak: the tests that make test runs reduced, at full size: the
 # filesystem's crash tests over four times the workload, its model test,
-# and a 3 GiB file written for real. About 4 minutes on a 2-core machine.
-soak: need-go
+# and a 3 GiB file written for real (about 4 minutes on a 2-core machine);
+# then, in QEMU, the system call fuzzer until 10^6 calls and the IPC storm
+# with 10^6 round trips (TestSoak* in tests/; an hour or more under TCG).
+soak: need-go need-qemu
 	cd servers/fs && VALENCE_LONG=1 $(GO) test -count=1 -timeout 60m ./...
+	$(MAKE) image
+	cd tests && VALENCE_NO_BUILD=1 VALENCE_LONG=1 $(GO) test -count=1 -timeout 6h -run 'Soak' -v .
 
 # Benchmarks: the same ubench program inside Valence and inside a Linux
 # guest (Debian's kernel, fetched into build/linux, never installed) in the

@@ -36,6 +36,9 @@
 // badge; the one exception is minting, as in seL4: a capability whose badge
 // is 0 may give its child any badge. Move is not a derivation: the
 // capability itself changes tables and keeps its place in the tree.
+// MoveAll and GrantAll do the same for several handles at once, all or
+// none: the kernel moves a message's handles with MoveAll, so that
+// another thread closing one of them cannot leave the message half sent.
 //
 // Revoke, which needs ipc.RightManage, removes every descendant of a
 // capability in every table and keeps the capability itself. So that
@@ -66,7 +69,10 @@
 // (ErrForeign), a destroyed table (ErrDead), the handle (ErrBadHandle,
 // ErrStale) or Insert's object (ErrBadObject), the rights the operation
 // needs (ErrRights), the requested rights and badge (ErrAttenuate), and
-// last the destination's room (ErrFull).
+// last the destination's room (ErrFull). A batch operation is a single
+// decode step over all its handles, each checked in turn (MoveAll also
+// refuses a capability named twice, ErrDuplicate), with the room for the
+// whole batch last, followed by a single invoke step.
 //
 // # Invariants
 //
@@ -105,7 +111,7 @@
 // Methods return an *OpError wrapping one of the sentinel errors; test them
 // with errors.Is. The kernel maps them to the errno values of ipc's native
 // ABI: ErrBadHandle to EBADF, ErrStale to ESTALE, ErrRights to EACCES,
-// ErrAttenuate and ErrBadObject to EINVAL, ErrFull to ENOSPC. ErrDead means
+// ErrAttenuate, ErrDuplicate and ErrBadObject to EINVAL, ErrFull to ENOSPC. ErrDead means
 // the table was destroyed, which a thread of a dying process may still see;
 // ErrForeign means the kernel passed a table of another System.
 package caps

@@ -31,6 +31,10 @@ var (
 	// ErrDead: the table was destroyed.
 	ErrDead = errors.New("handle table destroyed")
 
+	// ErrDuplicate: a batch names the same capability twice (MoveAll).
+	// EINVAL.
+	ErrDuplicate = errors.New("the same capability named twice")
+
 	// ErrBadObject: Insert was given a nil or non-comparable object. EINVAL.
 	ErrBadObject = errors.New("object is nil or not comparable")
 

@@ -217,6 +217,9 @@ func FuzzOps(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0x90, 0, 9, 0, 0, 14, 0, 0, 1, 0, 0, 0, 0x90, 0, 9, 0, 0,
 		0, 0, 0, 0x90, 0, 9, 0, 0, 0, 0, 0, 0x90, 0}) // fast-forward to retirement
 	f.Add([]byte{0, 2, 1, 0x90, 2, 8, 2, 0, 0, 13, 1, 0}) // move, revoke object
+	f.Add([]byte{0, 0, 0, 0x90, 0, 0, 0, 1, 0x90, 0, 16, 0, 2, 0, 1, 1,
+		16, 0, 3, 0, 1, 0, 1, 16, 1, 2, 0, 1, 1}) // batch moves: two, a repeat, back again
+	f.Add([]byte{0, 0, 0, 0x90, 0, 17, 0, 3, 0, 0, 0, 1, 11, 1, 0}) // batch grant with a repeat, revoke
 	f.Fuzz(func(t *testing.T, in []byte) { runOps(t, in) })
 }
 

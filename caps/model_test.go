@@ -142,6 +142,48 @@ func (m *model) moveCheck(ti int, h ipc.Handle, dst int) (*mcap, error) {
 	return c, nil
 }
 
+// moveAllCheck predicts MoveAll: every handle checked in order (resolve,
+// RightGrant, not named before), then the room for all of them.
+func (m *model) moveAllCheck(ti int, hs []ipc.Handle, dst int) ([]*mcap, error) {
+	if m.dead[ti] || m.dead[dst] {
+		return nil, caps.ErrDead
+	}
+	var cs []*mcap
+	for _, h := range hs {
+		c, err := m.decode(ti, h, ipc.RightGrant)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(cs, c) {
+			return nil, caps.ErrDuplicate
+		}
+		cs = append(cs, c)
+	}
+	if dst != ti && m.count(dst)+len(cs) > m.limits[dst] {
+		return nil, caps.ErrFull
+	}
+	return cs, nil
+}
+
+// grantAllCheck predicts GrantAll, returning the parents in order.
+func (m *model) grantAllCheck(ti int, hs []ipc.Handle, dst int) ([]*mcap, error) {
+	if m.dead[ti] || m.dead[dst] {
+		return nil, caps.ErrDead
+	}
+	var ps []*mcap
+	for _, h := range hs {
+		p, err := m.decode(ti, h, ipc.RightGrant)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if m.count(dst)+len(ps) > m.limits[dst] {
+		return nil, caps.ErrFull
+	}
+	return ps, nil
+}
+
 // remove deletes c, re-parenting its children to its parent, and reports
 // whether c was its object's last capability.
 func (m *model) remove(c *mcap) (last bool) {

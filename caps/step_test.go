@@ -9,10 +9,10 @@ import (
 )
 
 // step decodes one operation from the input and runs it on both the
-// System and the model. The first byte chooses the operation (modulo 16);
+// System and the model. The first byte chooses the operation (modulo 18);
 // the operation then reads its own arguments.
 func (x *harness) step() {
-	switch x.next() % 16 {
+	switch x.next() % 18 {
 	case 0, 1, 2:
 		x.insert()
 	case 3:
@@ -35,6 +35,10 @@ func (x *harness) step() {
 		x.fastForward()
 	case 15:
 		x.info()
+	case 16:
+		x.moveAll()
+	case 17:
+		x.grantAll()
 	}
 }
 
@@ -126,6 +130,54 @@ func (x *harness) move() {
 	if err == nil {
 		x.issue(dst, nh)
 		c.table, c.h = dst, nh
+	}
+}
+
+// batch picks zero to four handles of table ti for a batch operation;
+// picking from the same few live values makes repeats common.
+func (x *harness) batch(ti int) []ipc.Handle {
+	hs := make([]ipc.Handle, x.next()%5)
+	for i := range hs {
+		hs[i] = x.handle(ti)
+	}
+	return hs
+}
+
+func (x *harness) moveAll() {
+	ti := x.table()
+	hs, dst := x.batch(ti), x.table()
+	x.record("MoveAll(t%d, %#x, t%d)", ti, hs, dst)
+	cs, want := x.m.moveAllCheck(ti, hs, dst)
+	nhs, err := x.tables[ti].MoveAll(hs, x.tables[dst])
+	x.expect(err, want)
+	if err != nil {
+		return
+	}
+	if len(nhs) != len(hs) {
+		x.fail("MoveAll returned %d handles for %d", len(nhs), len(hs))
+	}
+	for i, c := range cs {
+		x.issue(dst, nhs[i])
+		c.table, c.h = dst, nhs[i]
+	}
+}
+
+func (x *harness) grantAll() {
+	ti := x.table()
+	hs, dst := x.batch(ti), x.table()
+	x.record("GrantAll(t%d, %#x, t%d)", ti, hs, dst)
+	ps, want := x.m.grantAllCheck(ti, hs, dst)
+	nhs, err := x.tables[ti].GrantAll(hs, x.tables[dst])
+	x.expect(err, want)
+	if err != nil {
+		return
+	}
+	if len(nhs) != len(hs) {
+		x.fail("GrantAll returned %d handles for %d", len(nhs), len(hs))
+	}
+	for i, p := range ps {
+		x.issue(dst, nhs[i])
+		x.m.caps = append(x.m.caps, &mcap{table: dst, h: nhs[i], obj: p.obj, rights: p.rights, badge: p.badge, parent: p})
 	}
 }
 

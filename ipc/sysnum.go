@@ -17,7 +17,9 @@ const (
 	// SysKill ends a process: (pid, signal) -> 0. Only the caller's
 	// descendants may be killed.
 	SysKill = NativeBase + 0x12
-	// SysMemInfo reports memory use: (info *MemInfo) -> 0.
+	// SysMemInfo reports memory use: (info *MemInfo, size) -> 0. size is
+	// the caller's sizeof(MemInfo); 0 means the first four fields only
+	// (programs built before the others existed).
 	SysMemInfo = NativeBase + 0x13
 )
 
@@ -30,7 +32,27 @@ type MemInfo struct {
 	Free      uint64 // of which free
 	UserPages uint64 // held by user address spaces (pages and page tables)
 	Self      uint64 // of which held by the caller's own address space
+
+	// Kernel memory and the caller's charge (docs/capabilities.md,
+	// "Memory accounting").
+	Kernel     uint64 // frames backing the kernel's own heap
+	KernelLive uint64 // live kernel heap as of the kernel's last collection
+	Reserve    uint64 // kept for the kernel: user allocations fail below it
+	Charge     uint64 // what the caller is charged: pages, memory objects, kernel objects
 }
+
+// Resource limits beyond Linux's (whose RLIM_NLIMITS is 16), read and set
+// with prlimit64 like the others (docs/processes.md).
+const (
+	// RlimitMemObjects bounds the bytes of memory objects a process has
+	// created that still exist (they stay charged to their creator
+	// until freed, whoever holds them).
+	RlimitMemObjects = 16
+	// RlimitThreads bounds the threads of one process.
+	RlimitThreads = 17
+	// RlimitHandles is the size of the handle table; it is fixed.
+	RlimitHandles = 18
+)
 
 // Native system calls for capabilities and IPC (docs/ipc.md). Handles are
 // ipc.Handle values; messages are ipc.Message structures in the caller's
@@ -90,4 +112,9 @@ const (
 	// SysProcNotify: (h, notification, bits) -> 0: signal bits when the
 	// process ends.
 	SysProcNotify = NativeBase + 0x63
+	// SysProcEssential: (h, on) -> 0: mark a process essential, so the
+	// out-of-memory killer takes it only when nothing else is left. Needs
+	// RightManage, and the caller must be the first process or essential
+	// itself.
+	SysProcEssential = NativeBase + 0x64
 )

@@ -62,11 +62,44 @@ func Kill(pid int, sig syscall.Signal) error {
 // MemInfo reports the kernel's memory use.
 func MemInfo() (ipc.MemInfo, error) {
 	var m ipc.MemInfo
-	_, _, e := syscall.RawSyscall(ipc.SysMemInfo, uintptr(unsafe.Pointer(&m)), 0, 0)
+	_, _, e := syscall.RawSyscall(ipc.SysMemInfo, uintptr(unsafe.Pointer(&m)), unsafe.Sizeof(m), 0)
 	if e != 0 {
 		return m, fmt.Errorf("meminfo: %w", e)
 	}
 	return m, nil
+}
+
+// Rlimit is a resource limit as prlimit64 reads and writes it.
+type Rlimit struct {
+	Cur, Max uint64
+}
+
+// RlimInfinity is "no limit".
+const RlimInfinity = ^uint64(0)
+
+// Prlimit reads process pid's limit on resource (0 is the caller; any
+// other pid must be the caller's descendant) and, if set is non-nil,
+// replaces it. Resources are Linux's RLIMIT_* or ipc.Rlimit*.
+func Prlimit(pid, resource int, set *Rlimit) (Rlimit, error) {
+	var old Rlimit
+	_, _, e := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, uintptr(pid), uintptr(resource),
+		uintptr(unsafe.Pointer(set)), uintptr(unsafe.Pointer(&old)), 0, 0)
+	if e != 0 {
+		return old, fmt.Errorf("prlimit64(%d, %d): %w", pid, resource, e)
+	}
+	return old, nil
+}
+
+// ProcEssential marks the process h names essential (or not): the
+// out-of-memory killer takes essential processes only when nothing else
+// is left. The caller must be the first process or essential itself.
+func ProcEssential(h ipc.Handle, on bool) error {
+	v := uintptr(0)
+	if on {
+		v = 1
+	}
+	_, _, e := syscall.RawSyscall(ipc.SysProcEssential, uintptr(h), v, 0)
+	return errOf("proc essential", e)
 }
 
 // ProcSpawn starts path as a child holding exactly the given handles

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,14 +28,22 @@ func main() {
 	fs := loadInitfs()
 	proc.SetRoot(fs)
 	args := os.Args[1:] // os.Args[0] is the kernel's path, from QEMU
+	kargs := args       // the kernel's own: the words before "--"
+	if i := slices.Index(args, "--"); i >= 0 {
+		kargs = args[:i]
+	}
 	initPath := "/bin/init"
 	explicitInit := false
-	for _, a := range args {
+	for _, a := range kargs {
 		if v, found := strings.CutPrefix(a, "init="); found {
 			initPath, explicitInit = v, true
 		}
 	}
-	for _, a := range args {
+	if slices.Contains(kargs, "debug") {
+		proc.SetDebug(true)
+		klog.Printf("debug: invariant checks after every change (the caller's address space after each system call that can change it; all frames and capabilities every %d checked calls and at each process exit)", proc.DebugGlobalEvery)
+	}
+	for _, a := range kargs {
 		switch {
 		case a == "selftest":
 			runSelftest()
@@ -50,17 +59,46 @@ func main() {
 		}
 	}
 	if _, found := fs.Lookup(initPath); found || explicitInit {
-		startInit(initPath)
+		startInit(initPath, initArgs(initPath, args), initEnv(args))
 		select {} // the kernel powers off when init ends
 	}
 	klog.Printf("monitor: no %s; starting the console monitor (type help)", initPath)
 	monitor.Run(monitor.Env{In: console.Read, Out: os.Stdout, Commands: commands(fs)})
 }
 
-// startInit runs the first user process.
-func startInit(path string) {
+// initArgs is the first process's argv: its path, then, as Linux does,
+// every command-line word after "--" ("init=/bin/sysfuzz -- -time 10m").
+func initArgs(path string, args []string) []string {
+	argv := []string{path}
+	for i, a := range args {
+		if a == "--" {
+			return append(argv, args[i+1:]...)
+		}
+	}
+	return argv
+}
+
+// initEnv is the first process's environment: a few defaults, then, as
+// Linux does, every command-line word before "--" of the form NAME=value
+// that is not a kernel parameter (so "init=/bin/attacks ATTACKS=kill-rule"
+// runs one test).
+func initEnv(args []string) []string {
 	env := []string{"HOME=/", "PATH=/bin", "TERM=linux"}
-	p, err := proc.StartFirst(path, []string{path}, env)
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, found := strings.Cut(a, "=")
+		if found && name != "" && name != "init" && name != "selftest" {
+			env = append(env, a)
+		}
+	}
+	return env
+}
+
+// startInit runs the first user process.
+func startInit(path string, argv, env []string) {
+	p, err := proc.StartFirst(path, argv, env)
 	if err != nil {
 		klog.Printf("init: cannot start %s: %v", path, err)
 		rt.FailExit(4)

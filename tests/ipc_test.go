@@ -16,9 +16,10 @@ var ipctests = []string{
 // server, passing handles, refused attenuations, revocation reaching a
 // grandchild, forged and stale handles, a process without handles, a
 // server killed under a blocked client (which must fail with "peer died"
-// while the kernel stays up), and shared memory.
+// while the kernel stays up), and shared memory. It runs in debug mode
+// (debug_test.go): the kernel checks its invariants after every change.
 func TestIPC(t *testing.T) {
-	m := boot(t, "init=/bin/ipctests")
+	m := boot(t, "init=/bin/ipctests debug")
 	verdict := m.Expect(`ipctests: (PASS|FAIL)\b`, bootTimeout)[1]
 	code := m.ExpectExit(stepTimeout)
 	out := m.Output()
@@ -33,4 +34,5 @@ func TestIPC(t *testing.T) {
 			t.Errorf("no %q: ok line", name)
 		}
 	}
+	checkDebugMode(t, out)
 }

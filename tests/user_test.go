@@ -17,9 +17,10 @@ var usertests = []string{
 // binaries in ring 3, their system calls, os/exec, the native process
 // calls, crashing children, and 200 spawn/exit cycles. The kernel must
 // report each crash and keep running, and power off with status 0 when
-// usertests exits 0.
+// usertests exits 0. It runs in debug mode (debug_test.go): the kernel
+// checks its invariants after every change.
 func TestUsertests(t *testing.T) {
-	m := boot(t, "init=/bin/usertests")
+	m := boot(t, "init=/bin/usertests debug")
 	verdict := m.Expect(`usertests: (PASS|FAIL)\b`, bootTimeout)[1]
 	t.Logf("QEMU launch to \"usertests: %s\": %v", verdict, m.Elapsed())
 	code := m.ExpectExit(stepTimeout)
@@ -35,6 +36,7 @@ func TestUsertests(t *testing.T) {
 			t.Errorf("no %q: ok line", name)
 		}
 	}
+	checkDebugMode(t, out)
 	// Every crash is reported by the kernel with the process, the signal
 	// and the faulting address.
 	for _, re := range []string{

@@ -1,6 +1,6 @@
 module valence.dev/userland
 
-go 1.26
+go 1.26.3
 
 require (
 	valence.dev/ipc v0.0.0
@@ -8,6 +8,12 @@ require (
 )
 
 require golang.org/x/sys v0.43.0
+
+require (
+	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
+	golang.org/x/time v0.15.0 // indirect
+	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
+)
 
 replace valence.dev/libos => ../libos
 

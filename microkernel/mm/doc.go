@@ -18,7 +18,11 @@
 //
 // Physical frames come from a bitmap allocator (mm/frame) seeded from the
 // firmware memory map minus the kernel image, the boot modules and the boot
-// information. Page tables are reached through the direct map.
+// information. Page tables are reached through the direct map. User memory
+// (pages, user page tables, memory objects: AllocUserFrame) stops short of
+// a reserve that only the kernel heap and kernel page tables may use, so
+// that a process exhausting memory cannot make a kernel heap fault fatal
+// (reserve.go).
 //
 // The Go runtime's mmap requests are served in the heap window: the window's
 // regions are tracked in a vma.Set with static storage, and no frame is

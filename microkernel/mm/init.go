@@ -20,6 +20,7 @@ type Summary struct {
 	Free        uint64 // bytes free after the kernel, modules and bitmap
 	Top         uint64 // end of the highest usable RAM
 	BitmapBytes uint64
+	Reserve     uint64 // bytes kept for the kernel's heap (reserve.go)
 	Regions     int
 	Image       ImageProtection
 }
@@ -111,6 +112,8 @@ func Init(info *multiboot.Info, b BootLayout) (Summary, error) {
 	flushGlobal()
 	heapInit()
 	s.Free = frames.Stats().Free * PageSize
+	sizeReserve(frames.Stats().Free)
+	s.Reserve = ReserveBytes()
 	return s, nil
 }
 

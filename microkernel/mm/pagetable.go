@@ -22,7 +22,15 @@ func walk(root, va uint64, create bool, intermediate uint64) (*uint64, bool) {
 			if !create {
 				return nil, false
 			}
-			pa, ok := AllocFrame()
+			// A table for a user mapping is user memory: it must not
+			// eat into the kernel's reserve (reserve.go).
+			var pa uint64
+			var ok bool
+			if intermediate&amd64.PTEUser != 0 {
+				pa, ok = AllocUserFrame()
+			} else {
+				pa, ok = AllocFrame()
+			}
 			if !ok {
 				return nil, false
 			}

@@ -10,25 +10,22 @@ import (
 // carry swShared, unmapping never frees them, and a fault in the region
 // (after madvise or a protection change) maps the object's frame back
 // rather than a fresh zero page. Each mapping holds a reference on the
-// object, dropped (release) when the mapping is unmapped entirely or the
-// address space is destroyed.
-
-// regionShared is the vma kind bit for shared mappings.
-const regionShared = 1
-
-type sharedMapping struct {
-	start, end uint64
-	frames     []uint64
-	release    func()
-}
+// object, dropped (release) when the last piece of the mapping is unmapped
+// or the address space is destroyed. The records of which frames back
+// which pages, and the mapping's maximum protection, are in ulayout.go.
 
 // MapShared maps frames (one per page, in order) at addr, or anywhere if
-// !fixed and addr is unsuitable, with protection prot. release is called
-// once when the mapping is gone.
-func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot vma.Prot, fixed bool, release func()) (uint64, error) {
+// !fixed and addr is unsuitable, with protection prot. max is the most the
+// mapping may ever have, what the capability it is made through allows:
+// prot must be within it (else ErrAccess), and Protect never exceeds it.
+// release is called once when the mapping is gone.
+func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot, max vma.Prot, fixed bool, release func()) (uint64, error) {
 	length := uint64(len(frames)) * PageSize
 	if length == 0 {
 		return 0, ErrInvalid
+	}
+	if prot&^max != 0 {
+		return 0, ErrAccess
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -47,13 +44,20 @@ func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot vma.Prot, f
 		}
 		addr = a
 	}
-	if err := as.set.Map(addr, addr+length, prot, regionShared); err != nil {
-		return 0, ErrNoMem
+	if err := as.mapRegion(addr, addr+length, prot, regionShared|maxFlags(max)); err != nil {
+		return 0, err
 	}
 	fl := Lock()
 	before := as.tablePages(addr, addr+length)
 	ok := true
-	for i, pa := range frames {
+	eager := frames
+	if prot == 0 {
+		// PROT_NONE: no entries, as userPTE(0) would be present and
+		// readable; once mprotect allows access, a fault maps the
+		// object's frame (mapSharedPage).
+		eager = nil
+	}
+	for i, pa := range eager {
 		if !MapPage(as.root, addr+uint64(i)*PageSize, pa, userPTE(prot)|swShared) {
 			ok = false
 			break
@@ -68,7 +72,7 @@ func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot vma.Prot, f
 		as.set.Unmap(addr, addr+length)
 		return 0, ErrNoMem
 	}
-	as.shared = append(as.shared, sharedMapping{start: addr, end: addr + length, frames: frames, release: release})
+	as.addShared(addr, frames, release)
 	return addr, nil
 }
 
@@ -80,33 +84,6 @@ func (as *AddressSpace) tablePages(start, end uint64) int {
 		n += countTables(as.root, va)
 	}
 	return n
-}
-
-// sharedFrame returns the object frame backing addr in a shared region.
-func (as *AddressSpace) sharedFrame(addr uint64) (uint64, bool) {
-	for _, m := range as.shared {
-		if addr >= m.start && addr < m.end {
-			return m.frames[(addr-m.start)/PageSize], true
-		}
-	}
-	return 0, false
-}
-
-// dropShared releases the shared mappings lying entirely inside
-// [start, end); a mapping only partly unmapped keeps its reference until
-// the address space is destroyed (its frames stay valid meanwhile).
-func (as *AddressSpace) dropShared(start, end uint64) {
-	kept := as.shared[:0]
-	for _, m := range as.shared {
-		if m.start >= start && m.end <= end {
-			if m.release != nil {
-				m.release()
-			}
-			continue
-		}
-		kept = append(kept, m)
-	}
-	as.shared = kept
 }
 
 // mapSharedPage re-establishes the entry for a shared page after a fault.

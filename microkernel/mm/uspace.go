@@ -48,11 +48,10 @@ type AddressSpace struct {
 	mu      sync.Mutex
 	root    uint64 // physical address of the PML4
 	regions []vma.Region
-	set     vma.Set
+	layout        // the regions (set) and shared records, see ulayout.go
 	pages   int64 // frames owned: mapped pages and page tables
 	dead    bool
 	refs    atomic.Int32 // processes sharing it (vfork children share their parent's)
-	shared  []sharedMapping
 }
 
 // maxRegions bounds a process's mappings, like Linux's vm.max_map_count.
@@ -61,7 +60,7 @@ const maxRegions = 4096
 // NewAddressSpace creates an empty address space sharing the kernel half.
 func NewAddressSpace() (*AddressSpace, error) {
 	fl := Lock()
-	root, ok := AllocFrame()
+	root, ok := AllocUserFrame()
 	if ok {
 		k, u := table(kernelRoot), table(root)
 		for i := 256; i < amd64.TableEntries; i++ {
@@ -122,7 +121,8 @@ func checkRange(addr, length uint64) (uint64, error) {
 // Map creates a mapping of anonymous zero-filled memory, as mmap does:
 // with fixed, exactly at addr (replacing what is there); otherwise at addr
 // if that range is free, else wherever there is room. Flags are stored
-// with the region (the kind bits of vma.Region).
+// with the region (the kind bits of vma.Region, see ulayout.go; 0 for
+// plain anonymous memory, which mprotect may make anything).
 func (as *AddressSpace) Map(addr, length uint64, prot vma.Prot, fixed, noReplace bool, flags uint32) (uint64, error) {
 	if length == 0 || length > UserMax {
 		return 0, ErrInvalid
@@ -148,11 +148,13 @@ func (as *AddressSpace) Map(addr, length uint64, prot vma.Prot, fixed, noReplace
 			addr = a
 		}
 	}
-	as.releaseLocked(addr, addr+length)
-	if err := as.set.Map(addr, addr+length, prot, flags); err != nil {
-		return 0, ErrNoMem
+	if prot&^maxProt(flags) != 0 {
+		return 0, ErrAccess
 	}
-	as.dropShared(addr, addr+length)
+	as.releaseLocked(addr, addr+length)
+	if err := as.mapRegion(addr, addr+length, prot, flags); err != nil {
+		return 0, err
+	}
 	return addr, nil
 }
 
@@ -169,14 +171,13 @@ func (as *AddressSpace) Unmap(addr, length uint64) error {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	as.releaseLocked(addr, end)
-	if err := as.set.Unmap(addr, end); err != nil {
-		return ErrNoMem
-	}
-	as.dropShared(addr, end)
-	return nil
+	return as.unmapRegion(addr, end)
 }
 
 // Protect changes the protection of [addr, addr+length), as mprotect does.
+// It never exceeds the maximum protection any page's mapping was made with
+// (ErrAccess); a range with an unmapped page is ErrNoMem. Nothing changes
+// on an error.
 func (as *AddressSpace) Protect(addr, length uint64, prot vma.Prot) error {
 	end, err := checkRange(addr, length)
 	if err != nil {
@@ -184,11 +185,8 @@ func (as *AddressSpace) Protect(addr, length uint64, prot vma.Prot) error {
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if err := as.set.Protect(addr, end, prot); err != nil {
-		if errors.Is(err, vma.ErrNotMapped) {
-			return ErrNoMem
-		}
-		return ErrInvalid
+	if err := as.protect(addr, end, prot); err != nil {
+		return err
 	}
 	fl := Lock()
 	if prot == 0 {
@@ -256,11 +254,13 @@ func (as *AddressSpace) faultLocked(addr uint64, write, exec bool) (uint64, erro
 	if ok && *e&amd64.PTEPresent != 0 {
 		return *e & amd64.PTEAddrMask, nil // another thread got here first
 	}
-	if ok && *e&swProtNone != 0 {
+	if ok && *e&swProtNone != 0 && *e&swShared == 0 {
+		// A page hidden by PROT_NONE (an object's frame, swShared, never
+		// comes back in anonymous memory: Map and Unmap drop the entries).
 		*e = *e&amd64.PTEAddrMask | userPTE(r.Prot)
 		return *e & amd64.PTEAddrMask, nil
 	}
-	pa, ok := AllocFrame()
+	pa, ok := AllocUserFrame()
 	if !ok {
 		return 0, ErrNoMem
 	}
@@ -390,7 +390,7 @@ func (as *AddressSpace) Destroy() {
 	Unlock(fl)
 	userFrames.Add(-int64(n))
 	as.pages = 0
-	as.dropShared(0, ^uint64(0))
+	as.cutShared(0, ^uint64(0))
 }
 
 // freeTables frees the lower-half page tables under root and root itself,

@@ -23,19 +23,28 @@ type Memory struct {
 	mappings int
 	capsGone bool
 	freed    bool
+	onFree   func() // the creator's uncharge (see NewMemory)
 }
 
 // NewMemory allocates a zeroed memory object of size bytes (rounded up to
-// pages).
-func NewMemory(size uint64) (*Memory, error) {
+// pages). onFree, if not nil, runs once when the frames are freed: the
+// object is charged to its creator until then, whoever holds it.
+//
+// The frames are user memory: they never come from the kernel's reserve
+// (mm/reserve.go), and an object that cannot be had whole is refused
+// before any frame is taken, so a failed request does not squeeze others.
+func NewMemory(size uint64, onFree func()) (*Memory, error) {
 	if size == 0 || size > MaxMemory {
 		return nil, errors.New("obj: bad memory object size")
 	}
 	n := (size + mm.PageSize - 1) / mm.PageSize
-	m := &Memory{ID: NewID(), Size: n * mm.PageSize, frames: make([]uint64, 0, n)}
+	if mm.UserFreeFrames() < n {
+		return nil, ErrNoMemory
+	}
+	m := &Memory{ID: NewID(), Size: n * mm.PageSize, frames: make([]uint64, 0, n), onFree: onFree}
 	fl := mm.Lock()
 	for i := uint64(0); i < n; i++ {
-		pa, ok := mm.AllocFrame()
+		pa, ok := mm.AllocUserFrame()
 		if !ok {
 			for _, f := range m.frames {
 				mm.FreeFrame(f)
@@ -93,6 +102,8 @@ func (m *Memory) free() {
 	m.freed = true
 	frames := m.frames
 	m.frames = nil
+	onFree := m.onFree
+	m.onFree = nil
 	m.mu.Unlock()
 	fl := mm.Lock()
 	for _, f := range frames {
@@ -100,6 +111,9 @@ func (m *Memory) free() {
 	}
 	mm.Unlock(fl)
 	memoryFrames.Add(-int64(len(frames)))
+	if onFree != nil {
+		onFree()
+	}
 }
 
 var memoryFrames counter

@@ -25,6 +25,8 @@ func toErrno(err error) errno.Errno {
 		return errno.EEXIST
 	case errors.Is(err, mm.ErrInvalid):
 		return errno.EINVAL
+	case errors.Is(err, mm.ErrAccess):
+		return errno.EACCES
 	}
 	return errno.EIO
 }

@@ -37,9 +37,9 @@ type image struct {
 // new address space, and builds the initial stack with argv, envp and the
 // auxiliary vector (System V AMD64 ABI §3.4.1).
 func load(cwd, file string, argv, envp []string) (*image, errno.Errno, error) {
-	data, full, e := readExecutable(cwd, file)
+	data, full, e, why := readExecutable(cwd, file)
 	if e != 0 {
-		return nil, e, fmt.Errorf("%s: %w", file, errnoError(e))
+		return nil, e, why
 	}
 	f, err := elf.Parse(data)
 	if err != nil {
@@ -206,46 +206,54 @@ func buildStack(as *mm.AddressSpace, f *elf.File, execfn string, argv, envp []st
 	return sp, nil
 }
 
-// readExecutable finds an executable file, following symlinks.
-func readExecutable(cwd, file string) ([]byte, string, errno.Errno) {
+// readExecutable finds an executable file, following symlinks. If it
+// cannot, it returns the errno and the reason, for the log.
+func readExecutable(cwd, file string) ([]byte, string, errno.Errno, error) {
 	n, full, e := root.resolve(cwd, file, true)
 	if e != 0 {
-		return nil, full, e
+		return nil, full, e, fmt.Errorf("%s: %w", file, errnoError(e))
 	}
 	if n.isDir() {
-		return nil, full, errno.EACCES
+		return nil, full, errno.EACCES, fmt.Errorf("%s: is a directory", full)
 	}
 	if n.mode&0o111 == 0 {
-		return nil, full, errno.EACCES
+		return nil, full, errno.EACCES, fmt.Errorf("%s: not executable (mode %#o)", full, uint32(n.mode.Perm()))
 	}
 	data, ok := n.bytes()
 	if !ok {
-		return nil, full, errno.EACCES
+		return nil, full, errno.EACCES, fmt.Errorf("%s: not a regular file", full)
 	}
-	return data, full, 0
+	return data, full, 0, nil
 }
 
 // Spawn starts the program at path as a new process, a child of parent
 // (nil for the first process), with stdin, stdout and stderr on the
 // console unless files says otherwise.
 func Spawn(parent *Process, file string, argv, envp []string, files *FDTable) (*Process, error) {
-	return spawnWith(parent, file, argv, envp, files, nil)
+	return spawnWith(parent, file, argv, envp, files, nil, nil)
 }
 
-// spawnWith is Spawn with a setup step that runs once the process exists,
-// before it is loaded: it may give the process capabilities and returns
-// extra environment entries describing them.
-func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable, setup func(*Process) ([]string, error)) (*Process, error) {
+// spawnWith is Spawn with two steps of the caller's. setup runs once the
+// process exists, before it is loaded: it may give the process
+// capabilities and returns extra environment entries describing them.
+// ready runs once it is loaded, before its first thread exists: it is the
+// last step that may refuse the spawn. If either fails the process is
+// undone, never having run, and spawnWith returns that error.
+func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable,
+	setup func(*Process) ([]string, error), ready func(*Process) error) (*Process, error) {
 	cwd := "/"
 	if parent != nil {
 		parent.mu.Lock()
 		cwd = parent.cwd
 		parent.mu.Unlock()
 	}
-	if _, _, e := readExecutable(cwd, file); e != 0 {
+	if _, _, e, why := readExecutable(cwd, file); e != 0 {
+		return nil, &SpawnError{Errno: e, Err: why}
+	}
+	p, e := newProcess(parent, path.Base(file))
+	if e != 0 {
 		return nil, &SpawnError{Errno: e, Err: fmt.Errorf("%s: %w", file, errnoError(e))}
 	}
-	p := newProcess(parent, path.Base(file))
 	if setup != nil {
 		extra, err := setup(p)
 		if err != nil {
@@ -258,6 +266,13 @@ func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable
 	if err != nil {
 		p.abandon()
 		return nil, &SpawnError{Errno: e, Err: err}
+	}
+	if ready != nil {
+		if err := ready(p); err != nil {
+			img.as.Release()
+			p.abandon()
+			return nil, err
+		}
 	}
 	p.Name = img.name
 	p.as = img.as

@@ -94,6 +94,9 @@ func (t *FDTable) get(fd int32) (*openFile, bool) {
 
 // install puts of at the lowest free descriptor >= min.
 func (t *FDTable) install(of *openFile, min int32, cloexec bool) (int32, errno.Errno) {
+	if min < 0 {
+		return -1, errno.EINVAL
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for fd := int(min); fd < maxFDs; fd++ {

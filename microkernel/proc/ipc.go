@@ -34,7 +34,7 @@ func capErrno(err error) errno.Errno {
 		return errno.EBADF
 	case errors.Is(err, caps.ErrRights):
 		return errno.EACCES
-	case errors.Is(err, caps.ErrAttenuate):
+	case errors.Is(err, caps.ErrAttenuate), errors.Is(err, caps.ErrDuplicate):
 		return errno.EINVAL
 	case errors.Is(err, caps.ErrFull):
 		return errno.ENOSPC
@@ -88,11 +88,18 @@ func lookup[T any](c *call, i int, need ipc.Rights) (T, caps.Cap, errno.Errno) {
 	return o, cp, 0
 }
 
-// orphaned cleans up objects that lost their last capability.
+// orphaned cleans up objects that lost their last capability: a memory
+// object is freed once it is also unmapped everywhere, an endpoint dies and
+// leaves its owner's list (endpointClosed). The rest (notifications,
+// processes) are only referenced through capabilities and the garbage
+// collector takes them.
 func orphaned(objs []caps.Object) {
 	for _, o := range objs {
-		if m, ok := o.(*obj.Memory); ok {
-			m.CapsGone()
+		switch o := o.(type) {
+		case *obj.Memory:
+			o.CapsGone()
+		case *obj.Endpoint:
+			endpointClosed(o)
 		}
 	}
 }
@@ -167,8 +174,12 @@ func insert(c *call, o caps.Object, rights ipc.Rights) result {
 }
 
 // sysEndpointCreate implements valence_endpoint_create(): an endpoint the
-// caller serves; it dies with the caller.
+// caller serves; it dies with the caller, or when its last capability is
+// closed.
 func sysEndpointCreate(c *call) result {
+	if e := admitObject(endpointCost + handleCost); e != 0 {
+		return fail(e)
+	}
 	ep := obj.NewEndpoint(c.p.PID)
 	c.p.mu.Lock()
 	if c.p.exiting {
@@ -177,11 +188,18 @@ func sysEndpointCreate(c *call) result {
 	}
 	c.p.endpoints = append(c.p.endpoints, ep)
 	c.p.mu.Unlock()
-	return insert(c, ep, ipc.RightsAll)
+	r := insert(c, ep, ipc.RightsAll)
+	if r.err != 0 {
+		endpointClosed(ep) // never had a capability
+	}
+	return r
 }
 
 // sysNotifyCreate implements valence_notify_create().
 func sysNotifyCreate(c *call) result {
+	if e := admitObject(handleCost); e != 0 {
+		return fail(e)
+	}
 	return insert(c, obj.NewNotification(), ipc.RightsAll)
 }
 

@@ -77,57 +77,45 @@ type transit struct {
 }
 
 // detach moves the handles a message names out of the sender's table into
-// a new transit table. Every handle is checked for RightGrant first, so
-// either all move or none does.
+// a new transit table. caps.MoveAll checks every handle (RightGrant, no
+// capability named twice) and moves them under one lock, so either all
+// move or none does, even if another thread of the sender closes one of
+// them meanwhile.
 func detach(c *call, m *ipc.Message) (*transit, errno.Errno) {
 	if m.NHandles == 0 {
 		return nil, 0
 	}
-	t := c.p.table()
-	for i := uint32(0); i < m.NHandles; i++ {
-		if _, err := t.Lookup(m.Handles[i], ipc.RightGrant); err != nil {
-			return nil, capErrno(err)
-		}
-		for j := uint32(0); j < i; j++ {
-			if m.Handles[j] == m.Handles[i] {
-				return nil, errno.EINVAL // the same capability twice
-			}
-		}
-	}
 	tr := &transit{table: capsys.NewTable(ipc.MaxHandles), n: int(m.NHandles)}
-	for i := 0; i < tr.n; i++ {
-		h, err := t.Move(m.Handles[i], tr.table)
-		if err != nil {
-			// Cannot happen after the checks above unless another thread of
-			// the sender closed the handle meanwhile; the moved ones are lost
-			// with the transit table.
-			tr.drop()
-			return nil, capErrno(err)
-		}
-		tr.hs[i] = h
+	hs, err := c.p.table().MoveAll(m.Handles[:m.NHandles], tr.table)
+	if err != nil {
+		tr.drop() // empty
+		return nil, capErrno(err)
 	}
+	copy(tr.hs[:], hs)
 	return tr, 0
 }
 
-// attach moves the handles in transit into the receiver's table and
-// rewrites the message's handle values. If the receiver's table is full,
-// the handles that did not fit are dropped and NHandles says how many
-// arrived.
+// attach moves the handles in transit into the receiver's table, all or
+// none, and rewrites the message's handle values. If they do not all fit
+// in the receiver's table, none arrives: they are dropped and NHandles is
+// 0.
 func (tr *transit) attach(dst *caps.Table, m *ipc.Message) {
+	// The sender's own handle values must not reach the receiver, not
+	// even in the unused slots.
 	m.NHandles = 0
+	m.Handles = [ipc.MaxHandles]ipc.Handle{}
 	if tr == nil {
 		return
 	}
-	for i := 0; i < tr.n; i++ {
-		h, err := tr.table.Move(tr.hs[i], dst)
-		if err != nil {
-			break
-		}
-		m.Handles[m.NHandles] = h
-		m.NHandles++
+	if hs, err := tr.table.MoveAll(tr.hs[:tr.n], dst); err == nil {
+		m.NHandles = uint32(copy(m.Handles[:], hs))
 	}
 	tr.drop()
 }
+
+// Drop implements obj.Dropper: the endpoint drops a request's handles
+// when it discards a call no receiver took.
+func (tr *transit) Drop() { tr.drop() }
 
 // drop destroys whatever is still in transit.
 func (tr *transit) drop() {
@@ -169,6 +157,7 @@ func sysCall(c *call) result {
 	// working on it, and giving up now could make the caller repeat a
 	// request that was carried out. Signals wait until the reply; only
 	// the caller's death abandons the call.
+	c.t.setInCall(true)
 	for waiting := true; waiting; {
 		c.t.canBlock()
 		select {
@@ -182,12 +171,13 @@ func sysCall(c *call) result {
 			}
 		}
 	}
+	c.t.setInCall(false)
 	if cl.Err != nil {
 		// The request's handles are lost with the failed call: the server
 		// is gone (or the caller gave up), and there is no one to give
 		// them to but the caller, whose handle values would have changed.
-		transitOf(cl.Transit).drop()
-		transitOf(cl.ReplyTr).drop()
+		// Whoever took the call off the endpoint's queue dropped them (or
+		// a receiver has them): cl.Transit is not ours to touch.
 		return fail(capErrno(cl.Err))
 	}
 	transitOf(cl.ReplyTr).attach(c.p.table(), &cl.Reply)
@@ -221,16 +211,25 @@ func receive(c *call, ep *obj.Endpoint, addr uint64) result {
 		}
 		return ok0()
 	}
+	// The call is ours until Accept: nobody can reply to it (and so
+	// complete and recycle it) while we copy the request out. If its
+	// caller dies meanwhile the record stays valid (an abandoned call is
+	// never recycled).
 	cl := r.Call
-	m := &cl.Msg // the caller is blocked until we reply, so this is ours
+	m := &cl.Msg
 	transitOf(cl.Transit).attach(c.p.table(), m)
 	cl.Transit = nil
 	m.Badge = cl.Badge
-	if e := writeMessage(c, addr, m); e != 0 {
-		ep.Reply(cl.Token, &ipc.Message{Header: ipc.Header{Status: -int32(errno.EFAULT)}}, nil)
+	e := writeMessage(c, addr, m)
+	tok := cl.Token
+	if err := ep.Accept(cl); err != nil {
+		return fail(capErrno(err))
+	}
+	if e != 0 {
+		ep.Reply(tok, &ipc.Message{Header: ipc.Header{Status: -int32(errno.EFAULT)}}, nil)
 		return fail(e)
 	}
-	return ok(cl.Token)
+	return ok(tok)
 }
 
 // sysRecv implements valence_recv(endpoint, buffer *Message) -> token.
@@ -247,6 +246,12 @@ func reply(c *call, ep *obj.Endpoint, token, addr uint64) errno.Errno {
 	var m ipc.Message
 	if e := readMessage(c, addr, &m); e != 0 {
 		return e
+	}
+	// A reply to no call (a bogus or already answered token) is refused
+	// before its handles leave the replier; they are lost only if the
+	// caller dies between this check and the reply (as if delivered).
+	if m.NHandles > 0 && !ep.Pending(token) {
+		return errno.EINVAL
 	}
 	tr, e := detach(c, &m)
 	if e != 0 {

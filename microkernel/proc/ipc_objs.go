@@ -9,17 +9,15 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/mm/vma"
 	"valence.dev/microkernel/obj"
 )
 
 // sysMemCreate implements valence_mem_create(size): a zeroed memory object.
 func sysMemCreate(c *call) result {
-	m, err := obj.NewMemory(c.arg(0))
-	if err != nil {
-		if err == obj.ErrNoMemory {
-			return fail(errno.ENOMEM)
-		}
-		return fail(errno.EINVAL)
+	m, e := c.p.newMemoryObject(c.arg(0))
+	if e != 0 {
+		return fail(e) // ENOMEM: the creator's memory-object limit, or no memory
 	}
 	r := insert(c, m, ipc.RightsAll)
 	if r.err != 0 {
@@ -31,7 +29,9 @@ func sysMemCreate(c *call) result {
 // sysMemMap implements valence_mem_map(h, addr, prot, flags) -> addr: map
 // the whole object, with at most the rights the handle carries (reading
 // needs RightRead, writing RightWrite, executing RightRead; all need
-// RightMap). flags&MAP_FIXED places it exactly at addr.
+// RightMap). flags&MAP_FIXED places it exactly at addr. The mapping keeps
+// the most the handle allowed as its maximum protection, which mprotect
+// never exceeds (EACCES).
 func sysMemMap(c *call) result {
 	prot := c.arg(2)
 	need := ipc.RightMap
@@ -44,7 +44,7 @@ func sysMemMap(c *call) result {
 	if prot&^protMask != 0 {
 		return fail(errno.EINVAL)
 	}
-	m, _, e := lookup[*obj.Memory](c, 0, need)
+	m, cp, e := lookup[*obj.Memory](c, 0, need)
 	if e != 0 {
 		return fail(e)
 	}
@@ -52,12 +52,26 @@ func sysMemMap(c *call) result {
 	if !live {
 		return fail(errno.EBADF)
 	}
-	va, err := c.as().MapShared(c.arg(1), frames, protOf(prot), c.arg(3)&linux.MAP_FIXED != 0, release)
+	va, err := c.as().MapShared(c.arg(1), frames, protOf(prot), memMaxProt(cp.Rights), c.arg(3)&linux.MAP_FIXED != 0, release)
 	if err != nil {
 		release()
 		return fail(toErrno(err))
 	}
 	return ok(va)
+}
+
+// memMaxProt is the most a mapping made through a memory capability with
+// rights may ever allow: RightRead lets it be read and executed,
+// RightWrite written (and so read: x86 has no write-only pages).
+func memMaxProt(rights ipc.Rights) vma.Prot {
+	var p vma.Prot
+	if rights&ipc.RightRead != 0 {
+		p |= vma.Read | vma.Exec
+	}
+	if rights&ipc.RightWrite != 0 {
+		p |= vma.Write | vma.Read
+	}
+	return p
 }
 
 // Process handles. A process handle lets its holder wait for the process
@@ -69,6 +83,11 @@ func sysMemMap(c *call) result {
 // the listed handles (each needs RightGrant; the child gets a derived copy,
 // so the parent can revoke it) and the caller's descriptors 0-2; the list
 // of its handle values is in its environment as VALENCE_HANDLES.
+//
+// Everything is decoded before anything is made: the strings, the handles
+// (granted all at once, or none), the pid pointer (written with 0 first,
+// and with the pid before the child's first thread exists) and the room
+// for the process handle. A refused spawn starts no child.
 func sysProcSpawn(c *call) result {
 	file, argv, envp, e := spawnRequest(c)
 	if e != 0 {
@@ -94,37 +113,53 @@ func sysProcSpawn(c *call) result {
 			return fail(capErrno(err))
 		}
 	}
-	if c.arg(5) != 0 && !userRange(c.arg(5), 4) {
+	pidAddr := c.arg(5)
+	putPID := func(pid int) error {
+		if pidAddr == 0 {
+			return nil
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(pid))
+		if err := c.as().CopyOut(pidAddr, b[:]); err != nil {
+			return &SpawnError{Errno: errno.EFAULT, Err: err}
+		}
+		return nil
+	}
+	if putPID(0) != nil {
 		return fail(errno.EFAULT)
+	}
+	if t.Len() >= t.Limit() {
+		return fail(errno.ENOSPC) // no room for the process handle
 	}
 	files := stdFiles(c.p)
 	child, err := spawnWith(c.p, file, argv, envp, files, func(child *Process) ([]string, error) {
-		var vals []string
-		for _, h := range hs {
-			cp, err := t.Info(h)
-			if err != nil {
-				return nil, err
-			}
-			nh, err := t.Grant(h, child.handles, cp.Rights)
-			if err != nil {
-				return nil, err
-			}
-			vals = append(vals, fmt.Sprintf("%#x", uint64(nh)))
+		nhs, err := t.GrantAll(hs, child.handles)
+		if err != nil {
+			return nil, err
+		}
+		vals := make([]string, len(nhs))
+		for i, nh := range nhs {
+			vals[i] = fmt.Sprintf("%#x", uint64(nh))
 		}
 		return []string{"VALENCE_HANDLES=" + strings.Join(vals, ",")}, nil
+	}, func(child *Process) error {
+		// Written again in case another thread unmapped it meanwhile: a
+		// caller that cannot learn the pid gets no child.
+		return putPID(child.PID)
 	})
 	if err != nil {
 		files.CloseAll()
+		if se, isSpawn := err.(*SpawnError); isSpawn {
+			logRefused(c.p, "proc-spawn", file, se.Errno, se.Err)
+		}
 		return fail(spawnErrno(err))
 	}
 	ph, err := t.Insert(child, ipc.RightRead|ipc.RightSignal|ipc.RightGrant|ipc.RightDuplicate|ipc.RightManage, 0)
 	if err != nil {
+		// Only another thread of the caller can have filled the table
+		// since the check above; the child, just started, is killed.
+		child.Kill(linux.SIGKILL)
 		return fail(capErrno(err))
-	}
-	if c.arg(5) != 0 {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], uint32(child.PID))
-		c.as().CopyOut(c.arg(5), b[:])
 	}
 	return ok(uint64(ph))
 }
@@ -189,6 +224,20 @@ func sysProcNotify(c *call) result {
 		n.Signal(bits)
 		return ok0()
 	default:
+	}
+	// One watch per notification: asking again adds bits rather than an
+	// entry. And at most maxHandles watches (ENOSPC): a loop creating
+	// notifications to watch with must not grow the kernel's heap.
+	for i := range p.deathNotify {
+		if p.deathNotify[i].n == n {
+			p.deathNotify[i].bits |= bits
+			p.mu.Unlock()
+			return ok0()
+		}
+	}
+	if len(p.deathNotify) >= maxHandles {
+		p.mu.Unlock()
+		return fail(errno.ENOSPC)
 	}
 	p.deathNotify = append(p.deathNotify, deathWatch{n, bits})
 	p.mu.Unlock()

@@ -5,10 +5,16 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/mm"
 )
 
 // pipeCapacity is the pipe buffer size, Linux's default.
 const pipeCapacity = 64 << 10
+
+// pipeMin is what a pipe may always hold, however short of memory the
+// kernel is (write): a page, so that a reader always gets something.
+const pipeMin = 4096
 
 // pipe is the buffer shared by a pipe's two ends.
 type pipe struct {
@@ -72,7 +78,15 @@ func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno
 			}
 			return 0, errno.EPIPE
 		}
-		if space := pipeCapacity - len(p.buf); space > 0 {
+		space := pipeCapacity - len(p.buf)
+		if len(p.buf) >= pipeMin && space > 0 && !mm.KernelCanGrow(uint64(min(space, len(b)-done))) {
+			// The kernel is short of memory: the buffer, which is kernel
+			// heap, is full at what it holds, so a process cannot spend
+			// the kernel's reserve on pipes nobody reads (its readers
+			// still get data, and room comes back as they read).
+			space = 0
+		}
+		if space > 0 {
 			n := min(space, len(b)-done)
 			p.buf = append(p.buf, b[done:done+n]...)
 			done += n

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/caps"
 	"valence.dev/microkernel/clock"
@@ -27,8 +28,16 @@ type Process struct {
 	children map[int]*Process
 	// sigactions are the signal dispositions, shared by all threads.
 	sigactions [numSigs + 1]linux.SigAction
-	exiting    bool
-	status     ExitStatus
+	// pending are process-directed signals not yet taken by a thread
+	// (Linux's shared_pending): any thread that does not block one takes
+	// it on its way back to ring 3.
+	pending uint64
+	siginfo [numSigs + 1]sigDetail
+	exiting bool
+	// zombie is set when the process has ended and waits to be reaped by
+	// its parent; with parent, decided under mu (see finish).
+	zombie bool
+	status ExitStatus
 	// dead is closed when the process has fully ended (a zombie);
 	// childEvent is signalled when a child changes state.
 	dead       chan struct{}
@@ -40,6 +49,7 @@ type Process struct {
 	cwd           string
 	args          []string
 	reported      map[uint64]bool // unsupported system calls already logged
+	refusedLog    *logLimit       // refused executables logged (refused.go); shared with vfork children
 	lastFault     string
 	lastFaultTime int64 // monotonic ns
 	brk           brkState
@@ -48,6 +58,17 @@ type Process struct {
 	handles     *caps.Table     // capabilities
 	endpoints   []*obj.Endpoint // endpoints this process serves: they die with it
 	deathNotify []deathWatch    // notifications to signal when it ends
+
+	// Resources (limits.go, charge.go).
+	lim        limits     // resource limits, inherited; guarded by mu
+	acct       *account   // memory objects charged to it, outliving it
+	essential  bool       // the out-of-memory killer takes it last; mu
+	vmMu       sync.Mutex // makes a limit check and its mapping one step
+	treeParent *Process   // the parent it was created by, even once dead
+	// descendants counts its live descendants and their zombies, for
+	// RLIMIT_NPROC; counted says it is itself counted. Both tableMu.
+	descendants int
+	counted     bool
 }
 
 // ExitStatus is how a process ended, in the terms of wait(2).
@@ -106,13 +127,30 @@ func List() []*Process {
 	defer tableMu.Unlock()
 	out := make([]*Process, 0, len(procs))
 	for _, p := range procs {
-		out = append(out, p)
+		if p != nil { // nil: a number reserved for a thread
+			out = append(out, p)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
 }
 
-func newProcess(parent *Process, name string) *Process {
+// newProcess creates a process, a child of parent, or refuses with
+// EAGAIN or ENOMEM at the process limits (admitProcess). It inherits
+// parent's resource limits.
+func newProcess(parent *Process, name string) (*Process, errno.Errno) {
+	if e := admitProcess(parent); e != 0 {
+		return nil, e
+	}
+	var lim limits
+	if parent != nil {
+		parent.mu.Lock()
+		lim = parent.lim
+		parent.mu.Unlock()
+	} else {
+		lim = defaultLimits()
+	}
+	startMemoryWatch()
 	p := &Process{
 		PID:        allocPID(),
 		Name:       name,
@@ -124,6 +162,10 @@ func newProcess(parent *Process, name string) *Process {
 		cwd:        "/",
 		reported:   map[uint64]bool{},
 		handles:    capsys.NewTable(maxHandles),
+		lim:        lim,
+		acct:       &account{},
+		treeParent: parent,
+		counted:    true,
 	}
 	tableMu.Lock()
 	procs[p.PID] = p
@@ -133,7 +175,7 @@ func newProcess(parent *Process, name string) *Process {
 		parent.children[p.PID] = p
 		parent.mu.Unlock()
 	}
-	return p
+	return p, 0
 }
 
 // Done is closed when the process has ended.
@@ -173,18 +215,19 @@ func (p *Process) exit(s ExitStatus) {
 	for _, t := range p.threads {
 		threads = append(threads, t)
 	}
-	n := len(p.threads)
 	p.mu.Unlock()
 	for _, t := range threads {
 		t.interrupt()
 	}
-	if n == 0 {
-		p.finish()
-	}
+	// With no threads the process has not started yet (spawn is still
+	// loading it): its first thread will see exiting at once and finish
+	// it on the way out, or spawn fails and abandons it. Finishing here
+	// too would finish it twice.
 }
 
 // threadExited removes t; the last thread out finishes the process.
 func (p *Process) threadExited(t *Thread) {
+	t.threadEnded()
 	p.mu.Lock()
 	delete(p.threads, t.TID)
 	last := len(p.threads) == 0
@@ -237,14 +280,27 @@ func (p *Process) finish() {
 			klog.Printf("proc: pid %d (%s) %s", p.PID, p.Name, status)
 		}
 	}
-	// Orphans are reparented to nobody: they are reaped when they end.
+	// Orphans are reparented to nobody: the kernel reaps them when they
+	// end, and those that already ended (zombies nobody will wait for now)
+	// are reaped here. Whether a child is a zombie and who its parent is
+	// are decided together under the child's lock (below), so a child
+	// ending at this moment is reaped exactly once, by it or by us.
 	p.mu.Lock()
-	for _, c := range p.children {
+	children := p.children
+	p.children = map[int]*Process{}
+	p.mu.Unlock()
+	for _, c := range children {
 		c.mu.Lock()
 		c.parent = nil
+		zombie := c.zombie
 		c.mu.Unlock()
+		if zombie {
+			reap(c)
+		}
 	}
-	p.children = map[int]*Process{}
+	p.mu.Lock()
+	p.zombie = true
+	parent = p.parent
 	p.mu.Unlock()
 	close(p.dead)
 	for _, w := range watchers {
@@ -256,6 +312,7 @@ func (p *Process) finish() {
 		parent.childEvent.Signal()
 		parent.postProcessSignal(linux.SIGCHLD)
 	}
+	debugAfterExit(p) // debug mode's invariant checks (debug.go)
 	if p.first {
 		firstExited(p, status)
 	}
@@ -271,6 +328,7 @@ const faultReportWindow = 5e9
 func reap(p *Process) {
 	tableMu.Lock()
 	delete(procs, p.PID)
+	p.uncount()
 	tableMu.Unlock()
 }
 

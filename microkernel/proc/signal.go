@@ -7,7 +7,6 @@ import (
 
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/clock"
-	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 )
 
@@ -70,24 +69,84 @@ func (t *Thread) postSignal(sig linux.Signal, d sigDetail) {
 	}
 }
 
-// postProcessSignal sends a process-directed signal: to a thread that
-// does not block it, if there is one.
+// postProcessSignal sends a process-directed signal.
 func (p *Process) postProcessSignal(sig linux.Signal) {
 	p.postProcessSignalFrom(sig, sigDetail{code: linux.SI_USER})
 }
 
+// postProcessSignalFrom makes sig pending on the process as a whole, as
+// Linux's shared pending set: the first thread that does not block it
+// takes it on its way back to ring 3. One such thread is woken, preferring
+// one that is not waiting in an IPC call (which signals do not interrupt),
+// so a signal is not held up behind a server that takes its time.
 func (p *Process) postProcessSignalFrom(sig linux.Signal, d sigDetail) {
+	if sig == linux.SIGKILL {
+		p.exit(ExitStatus{Signal: sig})
+		return
+	}
 	p.mu.Lock()
+	act := p.sigactions[sig]
+	if p.exiting || act.Handler == linux.SIG_IGN || act.Handler == linux.SIG_DFL && defaultIgnored(sig) {
+		p.mu.Unlock()
+		return
+	}
+	p.pending |= sigbit(sig)
+	p.siginfo[sig] = d
 	var target *Thread
+	rank := func(t *Thread) int {
+		switch {
+		case t.mask&sigbit(sig) != 0:
+			return 0 // cannot take it
+		case t.inCall:
+			return 1 // can, once its call returns
+		}
+		return 2
+	}
 	for _, t := range p.threads {
-		if target == nil || t.mask&sigbit(sig) == 0 && target.mask&sigbit(sig) != 0 || t.TID < target.TID && (t.mask&sigbit(sig) == 0) == (target.mask&sigbit(sig) == 0) {
+		if target == nil || rank(t) > rank(target) || rank(t) == rank(target) && t.TID < target.TID {
 			target = t
 		}
 	}
+	if target != nil && rank(target) == 0 {
+		target = nil // every thread blocks it: it waits for one to unblock it
+	}
 	p.mu.Unlock()
 	if target != nil {
-		target.postSignal(sig, d)
+		target.interrupt()
 	}
+}
+
+// due is the set of signals the thread could take now: its own and the
+// process's pending signals that it does not block. Callers hold p.mu or
+// accept a racy look (it is re-checked under the lock before delivery).
+func (t *Thread) due() uint64 {
+	return (t.pending | t.proc.pending) &^ t.mask
+}
+
+// fatalSignalDue reports whether the process is dying or the thread has a
+// signal due whose action is death (default action, no handler); such a
+// signal ends the process now. Waits that only a fatal signal may end
+// (vfork) use it.
+func (t *Thread) fatalSignalDue() bool {
+	p := t.proc
+	p.mu.Lock()
+	if p.exiting {
+		p.mu.Unlock()
+		return true
+	}
+	pend := t.due()
+	for s := linux.Signal(1); s <= numSigs; s++ {
+		if pend&sigbit(s) == 0 {
+			continue
+		}
+		if p.sigactions[s].Handler == linux.SIG_DFL && !defaultIgnored(s) {
+			p.mu.Unlock()
+			p.exit(ExitStatus{Signal: s})
+			return true
+		}
+	}
+	p.mu.Unlock()
+	return false
 }
 
 // deliverSignals runs before the thread returns to ring 3: it takes the
@@ -97,7 +156,7 @@ func (t *Thread) deliverSignals() bool {
 	p := t.proc
 	for {
 		p.mu.Lock()
-		pend := t.pending &^ t.mask
+		pend := t.due()
 		if pend == 0 {
 			p.mu.Unlock()
 			return true
@@ -109,9 +168,16 @@ func (t *Thread) deliverSignals() bool {
 				break
 			}
 		}
-		t.pending &^= sigbit(sig)
+		// A thread's own signals (faults, tgkill) go before the process's.
+		var d sigDetail
+		if t.pending&sigbit(sig) != 0 {
+			t.pending &^= sigbit(sig)
+			d = t.siginfo[sig]
+		} else {
+			p.pending &^= sigbit(sig)
+			d = p.siginfo[sig]
+		}
 		act := p.sigactions[sig]
-		d := t.siginfo[sig]
 		p.mu.Unlock()
 		switch {
 		case act.Handler == linux.SIG_IGN:
@@ -124,6 +190,19 @@ func (t *Thread) deliverSignals() bool {
 			return false
 		}
 		if err := t.setupSignalFrame(sig, &act, d); err != nil {
+			if err == mm.ErrNoMem {
+				// The frame needs a page no frame is left for: like a
+				// page fault, the out-of-memory killer frees memory (or
+				// picks this process), and the signal waits until then.
+				p.mu.Lock()
+				t.pending |= sigbit(sig)
+				t.siginfo[sig] = d
+				p.mu.Unlock()
+				if t.outOfMemory(0) {
+					continue
+				}
+				return false
+			}
 			p.noteFault(fmt.Sprintf("cannot deliver %s: %v", signalName(sig), err))
 			p.exit(ExitStatus{Signal: linux.SIGSEGV})
 			return false
@@ -172,8 +251,10 @@ func (t *Thread) pageFault() {
 		return
 	}
 	if err == mm.ErrNoMem {
-		klog.Printf("proc: pid %d (%s): out of memory at %#x", t.proc.PID, t.proc.Name, addr)
-		t.proc.exit(ExitStatus{Signal: linux.SIGKILL})
+		// The out-of-memory killer frees memory, killing the biggest
+		// process (charge.go), and the access is retried; if this process
+		// is the biggest, it has been killed.
+		t.outOfMemory(addr)
 		return
 	}
 	code := int32(segvMapErr)

@@ -407,6 +407,9 @@ func sysFcntl(c *call) result {
 		of.mu.Unlock()
 		return ok0()
 	case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC:
+		if c.arg(2) >= maxFDs { // negative or past RLIMIT_NOFILE: EINVAL, as Linux
+			return fail(errno.EINVAL)
+		}
 		nfd, e := t.install(of.retain(), int32(c.arg(2)), c.arg(1) == linux.F_DUPFD_CLOEXEC)
 		if e != 0 {
 			of.drop()
@@ -422,6 +425,9 @@ func sysPipe2(c *call) result {
 	flags := uint32(c.arg(1))
 	if flags&^(linux.O_CLOEXEC|linux.O_NONBLOCK) != 0 {
 		return fail(errno.EINVAL)
+	}
+	if e := admitObject(pipeCapacity); e != 0 {
+		return fail(e) // its buffer may grow to pipeCapacity of kernel heap
 	}
 	r, w := newPipe()
 	ro := newOpenFile(r, linux.O_RDONLY|flags&linux.O_NONBLOCK, "pipe:")

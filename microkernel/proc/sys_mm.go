@@ -39,6 +39,11 @@ func sysMmap(c *call) result {
 		return fail(errno.ENODEV)
 	}
 	fixed := flags&(linux.MAP_FIXED|linux.MAP_FIXED_NOREPLACE) != 0
+	c.p.vmMu.Lock() // RLIMIT_AS, RLIMIT_DATA: check and map as one step
+	defer c.p.vmMu.Unlock()
+	if e := c.p.checkVM(c.as(), addr, length, prot&linux.PROT_WRITE != 0, fixed); e != 0 {
+		return fail(e)
+	}
 	va, err := c.as().Map(addr, length, protOf(prot), fixed, flags&linux.MAP_FIXED_NOREPLACE != 0, 0)
 	if err != nil {
 		return fail(toErrno(err))
@@ -54,13 +59,23 @@ func sysMunmap(c *call) result {
 	return ok0()
 }
 
-// sysMprotect implements mprotect(2).
+// sysMprotect implements mprotect(2). A mapping never gets more than the
+// maximum protection it was made with (a memory object's mapping: what its
+// capability allowed): EACCES, as Linux for PROT_WRITE on a read-only
+// shared file mapping, and nothing changes.
 func sysMprotect(c *call) result {
 	if c.arg(2)&^protMask != 0 {
 		return fail(errno.EINVAL)
 	}
 	if c.arg(1) == 0 {
 		return ok0()
+	}
+	c.p.vmMu.Lock()
+	defer c.p.vmMu.Unlock()
+	if c.arg(2)&linux.PROT_WRITE != 0 {
+		if e := c.p.checkProtect(c.as(), c.arg(0), c.arg(1)); e != 0 {
+			return fail(e) // RLIMIT_DATA
+		}
 	}
 	if err := c.as().Protect(c.arg(0), c.arg(1), protOf(c.arg(2))); err != nil {
 		return fail(toErrno(err))
@@ -113,8 +128,13 @@ func sysBrk(c *call) result {
 	}
 	oldTop, newTop := pageUpU(b.cur), pageUpU(want)
 	as := c.as()
+	p.vmMu.Lock()
+	defer p.vmMu.Unlock()
 	switch {
 	case newTop > oldTop:
+		if p.checkVM(as, oldTop, newTop-oldTop, true, true) != 0 {
+			return ok(b.cur) // RLIMIT_AS or RLIMIT_DATA
+		}
 		if _, err := as.Map(oldTop, newTop-oldTop, vma.Read|vma.Write, true, true, 0); err != nil {
 			return ok(b.cur)
 		}

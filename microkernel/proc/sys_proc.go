@@ -2,6 +2,7 @@ package proc
 
 import (
 	"encoding/binary"
+	"errors"
 	"path"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -21,7 +22,10 @@ func vfork(c *call, flags uint64) result {
 		return fail(errno.EINVAL)
 	}
 	parent := c.p
-	child := newProcess(parent, parent.Name)
+	child, e := newProcess(parent, parent.Name)
+	if e != 0 {
+		return fail(e) // a process limit (EAGAIN) or no kernel memory (ENOMEM)
+	}
 	parent.mu.Lock()
 	as := parent.as
 	child.files = parent.files.fork()
@@ -32,6 +36,7 @@ func vfork(c *call, flags uint64) result {
 	parent.mu.Unlock()
 	as.Retain()
 	child.as = as
+	child.refusedLog, _ = parent.refusals() // its failed execs count as the parent's
 	done := make(chan struct{})
 	child.vforkDone = done
 
@@ -46,14 +51,25 @@ func vfork(c *call, flags uint64) result {
 	t := child.newThread(ctx, true)
 	t.mask = c.t.mask
 	t.start()
-	// The parent sleeps until the child has let go of the memory. This
-	// wait is not interruptible, as in Linux (TASK_UNINTERRUPTIBLE-ish):
-	// the child owns the stack both are using.
-	<-done
-	return ok(uint64(child.PID))
+	// The parent sleeps until the child has let go of the memory. As in
+	// Linux (TASK_KILLABLE), only a fatal signal ends the wait: the child
+	// owns the stack both are using, so the parent must not run on, but
+	// it can die (the child keeps the address space alive).
+	for {
+		c.t.canBlock()
+		select {
+		case <-done:
+			return ok(uint64(child.PID))
+		case <-c.t.intr:
+			if c.t.fatalSignalDue() {
+				return noReturn() // the thread ends at its next look at the process
+			}
+		}
+	}
 }
 
-// readStrings reads a NULL-terminated array of string pointers.
+// readStrings reads a NULL-terminated array of string pointers: at most
+// 8192 strings of maxArgs bytes in all, terminators included (E2BIG).
 func readStrings(c *call, addr uint64) ([]string, errno.Errno) {
 	var out []string
 	total := 0
@@ -72,7 +88,13 @@ func readStrings(c *call, addr uint64) ([]string, errno.Errno) {
 		if p == 0 {
 			return out, 0
 		}
-		s, err := c.as().ReadString(p, maxArgs)
+		// A string that does not end within what is left of the limit
+		// makes the whole too long (E2BIG, as on Linux); only a pointer
+		// into memory the caller cannot read is EFAULT.
+		s, err := c.as().ReadString(p, maxArgs-total)
+		if errors.Is(err, mm.ErrInvalid) {
+			return nil, errno.E2BIG
+		}
 		if err != nil {
 			return nil, errno.EFAULT
 		}
@@ -106,6 +128,7 @@ func sysExecve(c *call) result {
 	p.mu.Unlock()
 	img, e, err := load(cwd, file, argv, envp)
 	if err != nil {
+		logRefused(p, "execve", file, e, err)
 		return fail(e)
 	}
 	p.mu.Lock()
@@ -277,6 +300,9 @@ func sysSpawn(c *call) result {
 	child, err := Spawn(c.p, file, argv, envp, files)
 	if err != nil {
 		files.CloseAll()
+		if se, isSpawn := err.(*SpawnError); isSpawn {
+			logRefused(c.p, "spawn", file, se.Errno, se.Err)
+		}
 		return fail(spawnErrno(err))
 	}
 	return ok(uint64(child.PID))
@@ -382,10 +408,20 @@ func sysMemInfo(c *call) result {
 	fl := mm.Lock()
 	s := mm.FrameStats()
 	mm.Unlock(fl)
-	var b [32]byte
+	var b [64]byte
 	binary.LittleEndian.PutUint64(b[0:], s.Managed*mm.PageSize)
 	binary.LittleEndian.PutUint64(b[8:], s.Free*mm.PageSize)
 	binary.LittleEndian.PutUint64(b[16:], uint64(mm.UserFrames())*mm.PageSize)
 	binary.LittleEndian.PutUint64(b[24:], uint64(c.as().Pages())*mm.PageSize)
-	return copyOutStruct(c, c.arg(0), b[:])
+	binary.LittleEndian.PutUint64(b[32:], mm.HeapCommitted())
+	binary.LittleEndian.PutUint64(b[40:], kernelLive())
+	binary.LittleEndian.PutUint64(b[48:], mm.ReserveBytes())
+	binary.LittleEndian.PutUint64(b[56:], c.p.charge())
+	// arg 1 is the caller's sizeof(ipc.MemInfo); 0 is the first four
+	// fields, all that programs built before the others knew.
+	n := c.arg(1)
+	if n == 0 {
+		n = 32
+	}
+	return copyOutStruct(c, c.arg(0), b[:min(n, uint64(len(b)))])
 }

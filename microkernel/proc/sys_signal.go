@@ -148,6 +148,23 @@ func sysSigaltstack(c *call) result {
 // minSigStkSz is MINSIGSTKSZ for x86-64.
 const minSigStkSz = 2048
 
+// The signal rule. A Linux call that names a process by PID (kill,
+// tgkill, tkill) may reach only processes the caller has authority over:
+// itself, its descendants, and — the root of every process tree, the
+// supervisor — everything, for the first process. Anything else is EPERM,
+// as for an unprivileged Linux user signalling another user's process.
+// This is the native kill's rule too; a holder of a process handle with
+// RightSignal may signal that process whatever their relation.
+func (p *Process) maySignal(target *Process) bool {
+	if target == p {
+		return true
+	}
+	p.mu.Lock()
+	first := p.first
+	p.mu.Unlock()
+	return first || target.descendantOf(p)
+}
+
 // sysTgkill implements tgkill(2).
 func sysTgkill(c *call) result {
 	tgid, tid, sig := c.i32(0), c.i32(1), c.iarg(2)
@@ -164,6 +181,9 @@ func sysTgkill(c *call) result {
 	if t == nil {
 		return fail(errno.ESRCH)
 	}
+	if !c.p.maySignal(p) {
+		return fail(errno.EPERM)
+	}
 	if sig != 0 {
 		t.postSignal(linux.Signal(sig), sigDetail{code: linux.SI_TKILL, pid: int32(c.p.PID)})
 	}
@@ -176,13 +196,31 @@ func sysTkill(c *call) result {
 	return sysTgkill(c)
 }
 
-// sysKill implements kill(2) for a single process (pid > 0) or the
-// caller's own process (0 or -1 are taken as the caller: there are no
-// process groups yet).
+// sysKill implements kill(2): pid > 0 names one process; -1 every process
+// the caller may signal except itself and the first process (as Linux);
+// 0 and other negative values, which name process groups, are taken as
+// the caller itself (there are no process groups yet).
 func sysKill(c *call) result {
 	pid, sig := c.i32(0), c.iarg(1)
 	if sig < 0 || sig > numSigs {
 		return fail(errno.EINVAL)
+	}
+	d := sigDetail{code: linux.SI_USER, pid: int32(c.p.PID)}
+	if pid == -1 {
+		n := 0
+		for _, p := range List() {
+			if p == c.p || p.isFirst() || !c.p.maySignal(p) {
+				continue
+			}
+			n++
+			if sig != 0 {
+				p.signalIfAlive(linux.Signal(sig), d)
+			}
+		}
+		if n == 0 {
+			return fail(errno.ESRCH)
+		}
+		return ok0()
 	}
 	target := c.p
 	if pid > 0 {
@@ -192,14 +230,29 @@ func sysKill(c *call) result {
 		}
 		target = p
 	}
-	if sig == 0 {
-		return ok0()
+	if !c.p.maySignal(target) {
+		return fail(errno.EPERM)
 	}
+	if sig != 0 {
+		target.signalIfAlive(linux.Signal(sig), d)
+	}
+	return ok0()
+}
+
+// signalIfAlive posts a process-directed signal unless p is a zombie,
+// whose signals are discarded.
+func (p *Process) signalIfAlive(sig linux.Signal, d sigDetail) {
 	select {
-	case <-target.dead:
-		return ok0() // a zombie: signals are discarded
+	case <-p.dead:
+		return
 	default:
 	}
-	target.postProcessSignalFrom(linux.Signal(sig), sigDetail{code: linux.SI_USER, pid: int32(c.p.PID)})
-	return ok0()
+	p.postProcessSignalFrom(sig, d)
+}
+
+// isFirst reports whether p is the first process.
+func (p *Process) isFirst() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.first
 }

@@ -35,6 +35,9 @@ func cloneThread(c *call, flags uint64) result {
 	if c.p.Exiting() {
 		return fail(errno.EAGAIN)
 	}
+	if e := admitThread(c.p); e != 0 {
+		return fail(e) // the thread limits (EAGAIN) or no kernel memory
+	}
 	parent := c.t.ctx
 	ctx := rt.NewUserContext(0, 0)
 	ctx.Regs = parent.Regs
@@ -168,54 +171,4 @@ func sysUname(c *call) result {
 	set(u.Machine[:], "x86_64")
 	set(u.Domainname[:], "(none)")
 	return copyOutStruct(c, c.arg(0), utsBytes(&u))
-}
-
-// sysPrlimit64 implements prlimit64(2) for the calling process: the limits
-// are fixed; setting them is accepted only at their current values.
-func sysPrlimit64(c *call) result {
-	if pid := c.i32(0); pid != 0 && int(pid) != c.p.PID {
-		return fail(errno.ESRCH)
-	}
-	cur, max, found := rlimit(int(c.arg(1)))
-	if !found {
-		return fail(errno.EINVAL)
-	}
-	if c.arg(2) != 0 {
-		var b [16]byte
-		if err := c.as().CopyIn(c.arg(2), b[:]); err != nil {
-			return fail(errno.EFAULT)
-		}
-		if binary.LittleEndian.Uint64(b[8:]) > max {
-			return fail(errno.EPERM)
-		}
-	}
-	if c.arg(3) != 0 {
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:], cur)
-		binary.LittleEndian.PutUint64(b[8:], max)
-		return copyOutStruct(c, c.arg(3), b[:])
-	}
-	return ok0()
-}
-
-// sysGetrlimit implements getrlimit(2).
-func sysGetrlimit(c *call) result {
-	c.args = [6]uint64{0, c.args[0], 0, c.args[1]}
-	return sysPrlimit64(c)
-}
-
-func rlimit(r int) (cur, max uint64, ok bool) {
-	const inf = ^uint64(0)
-	switch r {
-	case linux.RLIMIT_NOFILE:
-		return maxFDs, maxFDs, true
-	case linux.RLIMIT_STACK:
-		return stackSize, stackSize, true
-	case linux.RLIMIT_CPU, linux.RLIMIT_FSIZE, linux.RLIMIT_DATA, linux.RLIMIT_CORE,
-		linux.RLIMIT_RSS, linux.RLIMIT_NPROC, linux.RLIMIT_MEMLOCK, linux.RLIMIT_AS,
-		linux.RLIMIT_LOCKS, linux.RLIMIT_SIGPENDING, linux.RLIMIT_MSGQUEUE, linux.RLIMIT_NICE,
-		linux.RLIMIT_RTPRIO, linux.RLIMIT_RTTIME:
-		return inf, inf, true
-	}
-	return 0, 0, false
 }

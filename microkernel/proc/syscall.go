@@ -47,6 +47,7 @@ func (t *Thread) syscall() {
 	var res result
 	if e, found := lookupSyscall(c.nr); found {
 		res = e.handler(c)
+		debugAfterCall(c, e.name) // debug mode's invariant checks (debug.go)
 	} else {
 		t.proc.reportUnsupported(c.nr)
 		res = fail(errno.ENOSYS)
@@ -71,12 +72,27 @@ func (t *Thread) syscall() {
 func (p *Process) reportUnsupported(nr uint64) {
 	p.mu.Lock()
 	seen := p.reported[nr]
-	p.reported[nr] = true
+	full := len(p.reported) >= maxReported
+	if !seen && !full {
+		p.reported[nr] = true
+	}
+	last := len(p.reported) == maxReported
 	p.mu.Unlock()
-	if !seen {
+	switch {
+	case seen:
+	case full:
+		// A process trying numbers at random must not grow the kernel's
+		// heap, or its log, without bound.
+	case last:
+		klog.Printf("proc: pid %d (%s): unsupported system call %s (%d): ENOSYS; no more will be logged", p.PID, p.Name, syscallName(nr), nr)
+	default:
 		klog.Printf("proc: pid %d (%s): unsupported system call %s (%d): ENOSYS", p.PID, p.Name, syscallName(nr), nr)
 	}
 }
+
+// maxReported bounds the unsupported calls remembered (and logged) per
+// process.
+const maxReported = 64
 
 // noRestart lists the calls Linux never restarts after a signal handler,
 // whatever SA_RESTART says (signal(7), "Interruption of system calls").
@@ -98,7 +114,7 @@ func (t *Thread) restart(nr uint64) bool {
 	if p.exiting || t.execed {
 		return false
 	}
-	pend := t.pending &^ t.mask
+	pend := t.due()
 	for s := linux.Signal(1); s <= numSigs; s++ {
 		if pend&sigbit(s) == 0 {
 			continue

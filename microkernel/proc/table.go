@@ -79,6 +79,7 @@ func init() {
 		unix.SYS_READLINK:          {"readlink", sysReadlink, full},
 		unix.SYS_GETTIMEOFDAY:      {"gettimeofday", sysGettimeofday, full},
 		unix.SYS_GETRLIMIT:         {"getrlimit", sysGetrlimit, full},
+		unix.SYS_SETRLIMIT:         {"setrlimit", sysSetrlimit, full},
 		unix.SYS_GETUID:            {"getuid", sysZero, full},
 		unix.SYS_GETGID:            {"getgid", sysZero, full},
 		unix.SYS_GETEUID:           {"geteuid", sysZero, full},
@@ -112,7 +113,7 @@ func init() {
 		unix.SYS_EPOLL_CREATE1:     {"epoll_create1", sysEpollCreate1, full},
 		unix.SYS_DUP3:              {"dup3", sysDup3, full},
 		unix.SYS_PIPE2:             {"pipe2", sysPipe2, full},
-		unix.SYS_PRLIMIT64:         {"prlimit64", sysPrlimit64, partial},
+		unix.SYS_PRLIMIT64:         {"prlimit64", sysPrlimit64, full},
 		unix.SYS_GETRANDOM:         {"getrandom", sysGetrandom, full},
 		// Refused on purpose: Go copes with each of these errors.
 		unix.SYS_PRCTL:             {"prctl", refuse(22), refused},           // EINVAL
@@ -149,6 +150,7 @@ func init() {
 		ipc.SysProcKill:       {"valence_proc_kill", sysProcKill, full},
 		ipc.SysProcWait:       {"valence_proc_wait", sysProcWait, full},
 		ipc.SysProcNotify:     {"valence_proc_notify", sysProcNotify, full},
+		ipc.SysProcEssential:  {"valence_proc_essential", sysProcEssential, full},
 	}
 }
 

@@ -36,6 +36,10 @@ type Thread struct {
 	// execed is set on threads that must end because another thread of
 	// the process called execve.
 	execed bool
+	// inCall is set while the thread waits in an IPC call, which signals
+	// do not interrupt; a process-directed signal goes to another thread
+	// if one can take it (guarded by proc.mu).
+	inCall bool
 }
 
 var (
@@ -60,6 +64,7 @@ func (p *Process) newThread(ctx *rt.UserContext, first bool) *Thread {
 		tableMu.Unlock()
 	}
 	t.altStack.Flags = linux.SS_DISABLE
+	threadStarted() // threadExited counts it out
 	p.mu.Lock()
 	p.threads[t.TID] = t
 	p.mu.Unlock()
@@ -83,7 +88,16 @@ const timeSlice = 10_000_000 // ns
 
 // run is the thread's life: run in ring 3, handle the trap, repeat.
 func (t *Thread) run() {
-	defer t.exited()
+	t.loop()
+	// Not deferred: a kernel panic while serving the thread must crash
+	// the kernel with its report. Deferred, the thread's exit would run
+	// first, and for the first process's last thread that powers the
+	// machine off as if it had exited cleanly, hiding the panic.
+	t.exited()
+}
+
+// loop runs the thread until it ends.
+func (t *Thread) loop() {
 	p := t.proc
 	t.sliceStart = clock.Monotonic()
 	for {
@@ -91,7 +105,7 @@ func (t *Thread) run() {
 		// and the address space to run in.
 		p.mu.Lock()
 		exiting, as := p.exiting || t.execed, p.as
-		signals := t.pending&^t.mask != 0
+		signals := t.due() != 0
 		p.mu.Unlock()
 		if exiting || as == nil {
 			return
@@ -160,7 +174,14 @@ func (t *Thread) canBlock() bool {
 	p := t.proc
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !p.exiting && t.pending&^t.mask == 0
+	return !p.exiting && t.due() == 0
+}
+
+// setInCall marks the thread as waiting in an IPC call (or no longer).
+func (t *Thread) setInCall(v bool) {
+	t.proc.mu.Lock()
+	t.inCall = v
+	t.proc.mu.Unlock()
 }
 
 // sleep blocks for d or until interrupted; it reports whether the full time

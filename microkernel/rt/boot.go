@@ -161,7 +161,7 @@ func setupMemory() {
 	bootStats.Mem = s
 	var l klog.Line
 	l.S("mm: ").U(s.Available >> 20).S(" MiB usable in ").U(uint64(s.Regions)).S(" regions, ").
-		U(s.Free >> 20).S(" MiB free; kernel ").X(layout.KernelStart).S("-").X(layout.KernelEnd).
+		U(s.Free >> 20).S(" MiB free (").U(s.Reserve >> 20).S(" MiB reserved for the kernel heap); kernel ").X(layout.KernelStart).S("-").X(layout.KernelEnd).
 		S(", direct map at ").X(mm.DirectMapBase).Emit()
 	nx := "off"
 	if layout.NX {

@@ -1,0 +1,78 @@
+package tests
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"valence.dev/tests/qemu"
+)
+
+// attacks are the checks the attacks program reports one by one (see
+// userland/attacks): each is a hostile or careless user program that once
+// took the kernel down or got past a capability.
+var attacks = []string{
+	"ipc-storm", "mprotect-rights", "mprotect-exec", "stale-mapping", "stale-mapping-span", "unmap-pieces",
+	"kill-rule", "vfork-kill", "zombie-reap", "signal-in-call",
+	"detach-race", "spawn-pid-pointer", "spawn-e2big", "spawn-refused-reason",
+	"endpoint-churn", "rlimit", "mem-object-limit", "spawn-flood", "thread-limit", "oom-victim",
+	"caps-forged", "caps-stale", "caps-escalate", "caps-revoked", "caps-transfer", "caps-mapped",
+	"fuzz-findings",
+}
+
+// consoleSays are lines the kernel must print during the attacks: a file
+// refused by spawn is logged with the loader's reason, for any process.
+var consoleSays = []string{
+	`proc: pid \d+ \(attacks\): (spawn|proc-spawn|execve) /etc/motd refused \(EACCES\): /etc/motd: not executable`,
+}
+
+// TestAttacks runs the hostile-user suite as init, in debug mode. The
+// kernel must refuse or contain every attack: no kernel panic, no broken
+// invariant, each test reports ok, and init (the suite) is never the one
+// killed.
+func TestAttacks(t *testing.T) {
+	runAttacks(t, "init=/bin/attacks debug", bootTimeout)
+}
+
+// TestSoakAttacks is the long run (make soak): the whole suite, with the
+// IPC storm at 4 clients making 250,000 calls each (10^6 round trips)
+// besides the exhaustion of each resource the suite always does.
+func TestSoakAttacks(t *testing.T) {
+	soak(t)
+	runAttacks(t, "init=/bin/attacks debug ATTACKS_STORM_CALLS=250000", 3*time.Hour)
+}
+
+func runAttacks(t *testing.T, cmdline string, timeout time.Duration) {
+	if testing.Short() {
+		t.Skip("boots the kernel under QEMU; skipped with -short")
+	}
+	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: timeout})
+	verdict := m.Expect(`attacks: (PASS|FAIL)\b`, timeout)[1]
+	t.Logf("QEMU launch to \"attacks: %s\": %v", verdict, m.Elapsed())
+	code := m.ExpectExit(stepTimeout)
+	out := m.Output()
+	if verdict != "PASS" {
+		t.Errorf("attacks reported %s", verdict)
+	}
+	if code != 0 {
+		t.Errorf("QEMU exited with status %d, want 0", code)
+	}
+	if strings.Contains(out, "Kernel panic") {
+		t.Errorf("the kernel panicked")
+	}
+	for _, name := range attacks {
+		if !regexp.MustCompile(`attacks: ` + regexp.QuoteMeta(name) + `: ok\b`).MatchString(out) {
+			t.Errorf("no %q: ok line", name)
+		}
+	}
+	checkDebugMode(t, out)
+	for _, re := range consoleSays {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("the console lacks %s", re)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", out)
+	}
+}

@@ -1,0 +1,57 @@
+package tests
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"valence.dev/tests/qemu"
+)
+
+// TestSysfuzz runs the system call fuzzer as init for a minute: hostile
+// arguments to every call the kernel implements, Linux and native, from
+// four threads of each of many child processes. The kernel must stay up,
+// every page the children held must come back, and in debug mode no
+// invariant of capabilities, frames or mappings may break.
+func TestSysfuzz(t *testing.T) {
+	runSysfuzz(t, "-time 60s", bootTimeout)
+}
+
+// TestSoakSysfuzz is the long run (make soak): at least 10^6 calls.
+func TestSoakSysfuzz(t *testing.T) {
+	soak(t)
+	runSysfuzz(t, "-time 1m -min-calls 1000000", 3*time.Hour)
+}
+
+func runSysfuzz(t *testing.T, args string, timeout time.Duration) {
+	if testing.Short() {
+		t.Skip("boots the kernel under QEMU; skipped with -short")
+	}
+	m := qemu.Boot(t, qemu.Options{Cmdline: "debug init=/bin/sysfuzz -- " + args, Timeout: timeout})
+	verdict := m.Expect(`sysfuzz: (PASS|FAIL)\b.*`, timeout)
+	code := m.ExpectExit(stepTimeout)
+	out := m.Output()
+	if sum := regexp.MustCompile(`sysfuzz: \d+ children: .*`).FindString(out); sum != "" {
+		t.Log(sum)
+	}
+	if verdict[1] != "PASS" {
+		t.Errorf("sysfuzz said %q", verdict[0])
+	}
+	if code != 0 {
+		t.Errorf("QEMU exited with status %d, want 0", code)
+	}
+	if strings.Contains(out, "Kernel panic") {
+		t.Errorf("the kernel panicked:\n%s", out[strings.Index(out, "Kernel panic"):])
+	}
+	checkDebugMode(t, out)
+}
+
+// soak skips a test unless VALENCE_LONG is set (make soak).
+func soak(t *testing.T) {
+	t.Helper()
+	if os.Getenv("VALENCE_LONG") == "" {
+		t.Skip("a long run: make soak (VALENCE_LONG=1)")
+	}
+}
