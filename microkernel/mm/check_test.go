@@ -479,3 +479,47 @@ func TestSharedFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestCountTablePages: the tables translating a range are counted once
+// each, however many 2 MiB windows share a directory (MapShared's
+// accounting once counted a new directory once per window).
+func TestCountTablePages(t *testing.T) {
+	m := newCkMem(t)
+	root := m.frame()
+	mapAt := func(va uint64) {
+		t.Helper()
+		tb := m.table(root)
+		for level := 4; level > 1; level-- {
+			e := &tb[amd64.Index(va, level)]
+			if *e&amd64.PTEPresent == 0 {
+				*e = m.frame() | amd64.PTEPresent
+			}
+			tb = m.table(*e & amd64.PTEAddrMask)
+		}
+	}
+	const base = 0x200000000000 // a fresh GiB: no tables yet
+	tests := []struct {
+		name       string
+		start, end uint64
+		want       int
+	}{
+		{"nothing mapped", base, base + 8<<20, 0},
+		{"one page", base, base + 4096, 3},                              // PDPT, PD, PT
+		{"three windows", base, base + 6<<20, 5},                        // PDPT, PD, 3 PTs
+		{"across a GiB", base + 1<<30 - 2<<20, base + 1<<30 + 2<<20, 5}, // PDPT, 2 PDs, 2 PTs
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m.tables = map[uint64]*amd64.PageTable{}
+			root = m.frame()
+			if tc.want > 0 {
+				for va := tc.start; va < tc.end; va += 4096 {
+					mapAt(va)
+				}
+			}
+			if got := countTablePages(m.table, root, tc.start, tc.end); got != tc.want {
+				t.Errorf("countTablePages = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

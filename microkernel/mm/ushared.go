@@ -76,14 +76,47 @@ func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot, max vma.Pr
 	return addr, nil
 }
 
-// tablePages counts the distinct level-1 tables covering [start, end)
-// (for accounting the tables MapShared adds).
+// tablePages counts the distinct page-table pages below the PML4 that
+// translate [start, end): page-directory-pointer tables (one per 512 GiB),
+// page directories (one per GiB) and page tables (one per 2 MiB), each
+// once, for accounting the tables MapShared adds. (Summing countTables
+// over each 2 MiB window counted a new directory once per window it
+// covers: debug mode caught the address space's page count running ahead
+// of its tables.)
 func (as *AddressSpace) tablePages(start, end uint64) int {
+	return countTablePages(table, as.root, start, end)
+}
+
+// countTablePages is tablePages over the tables tbl reads.
+func countTablePages(tbl tableFunc, root, start, end uint64) int {
 	n := 0
-	for va := start &^ (2<<20 - 1); va < end; va += 2 << 20 {
-		n += countTables(as.root, va)
+	for level, span := range [...]uint64{4: 1 << 39, 3: 1 << 30, 2: 2 << 20} {
+		if span == 0 {
+			continue
+		}
+		for va := start &^ (span - 1); va < end; va += span {
+			if tableBelow(tbl, root, va, level) {
+				n++
+			}
+		}
 	}
 	return n
+}
+
+// tableBelow reports whether the entry at level (4: the PML4) on va's path
+// is present, that is whether the table it points to exists.
+func tableBelow(tbl tableFunc, root, va uint64, level int) bool {
+	t := tbl(root)
+	for l := 4; ; l-- {
+		e := t[amd64.Index(va, l)]
+		if e&amd64.PTEPresent == 0 {
+			return false
+		}
+		if l == level {
+			return true
+		}
+		t = tbl(e & amd64.PTEAddrMask)
+	}
 }
 
 // mapSharedPage re-establishes the entry for a shared page after a fault.

@@ -47,9 +47,11 @@ const (
 )
 
 // account is the part of a process's charge that outlives it: memory
-// objects stay charged to their creator until they are freed.
+// objects stay charged to their creator until they are freed, and the
+// data in pipes it created until it is read or the pipe goes.
 type account struct {
 	memObjects atomic.Int64 // bytes of live memory objects it created
+	pipeBytes  atomic.Int64 // bytes held in the buffers of pipes it created
 }
 
 // chargeMemory charges size bytes of memory objects against limit; it
@@ -82,7 +84,7 @@ func (p *Process) charge() uint64 {
 		n += uint64(handles.Len()) * handleCost
 	}
 	if acct != nil {
-		n += uint64(acct.memObjects.Load())
+		n += uint64(acct.memObjects.Load()) + uint64(max(acct.pipeBytes.Load(), 0))
 	}
 	return n
 }

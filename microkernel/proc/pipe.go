@@ -16,14 +16,38 @@ const pipeCapacity = 64 << 10
 // kernel is (write): a page, so that a reader always gets something.
 const pipeMin = 4096
 
-// pipe is the buffer shared by a pipe's two ends.
+// pipeQuota is how many bytes of pipe buffers a process's pipes may hold
+// in all before each of its pipes holds only pipeMin: the buffers are
+// kernel heap, and a process that fills pipes nobody reads must not spend
+// more of it than this (Linux's pipe-user-pages-soft plays this part).
+const pipeQuota = 16 << 20
+
+// pipe is the buffer shared by a pipe's two ends. The bytes it holds are
+// charged to the process that created it (acct), which the out-of-memory
+// killer counts, until they are read or the pipe goes.
 type pipe struct {
 	mu      sync.Mutex
 	buf     []byte
+	charged int // bytes of buf charged to acct
+	acct    *account
 	readers int
 	writers int
 	ev      *event // any change: data, space, an end closed
 	ino     uint64
+}
+
+// recharge brings the creator's charge in line with the buffer; p.mu held.
+func (p *pipe) recharge() {
+	if d := len(p.buf) - p.charged; d != 0 && p.acct != nil {
+		p.acct.pipeBytes.Add(int64(d))
+	}
+	p.charged = len(p.buf)
+}
+
+// overQuota reports whether the creator's pipes hold their quota; p.mu
+// held.
+func (p *pipe) overQuota(more int) bool {
+	return p.acct != nil && p.acct.pipeBytes.Load()+int64(more) > pipeQuota
 }
 
 type pipeEnd struct {
@@ -31,12 +55,12 @@ type pipeEnd struct {
 	isWriter bool
 }
 
-func newPipe() (r, w *pipeEnd) {
+func newPipe(acct *account) (r, w *pipeEnd) {
 	root.mu.Lock()
 	root.ino++
 	ino := root.ino
 	root.mu.Unlock()
-	p := &pipe{readers: 1, writers: 1, ev: newEvent(), ino: ino}
+	p := &pipe{readers: 1, writers: 1, ev: newEvent(), ino: ino, acct: acct}
 	return &pipeEnd{p: p}, &pipeEnd{p: p, isWriter: true}
 }
 
@@ -54,6 +78,7 @@ func (e *pipeEnd) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.
 			if len(p.buf) == 0 {
 				p.buf = nil
 			}
+			p.recharge()
 			defer p.ev.Signal() // room for writers
 			return n, 0, true
 		}
@@ -79,16 +104,18 @@ func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno
 			return 0, errno.EPIPE
 		}
 		space := pipeCapacity - len(p.buf)
-		if len(p.buf) >= pipeMin && space > 0 && !mm.KernelCanGrow(uint64(min(space, len(b)-done))) {
-			// The kernel is short of memory: the buffer, which is kernel
-			// heap, is full at what it holds, so a process cannot spend
-			// the kernel's reserve on pipes nobody reads (its readers
-			// still get data, and room comes back as they read).
-			space = 0
+		if want := min(space, len(b)-done); want > 0 && (p.overQuota(want) || !mm.KernelCanGrow(uint64(want))) {
+			// The kernel is short of memory, or the creator's pipes hold
+			// their quota: the buffer, which is kernel heap, holds at most
+			// a page, so a process cannot spend the kernel's memory on
+			// pipes nobody reads (its readers still get data, and room
+			// comes back as they read).
+			space = max(pipeMin-len(p.buf), 0)
 		}
 		if space > 0 {
 			n := min(space, len(b)-done)
 			p.buf = append(p.buf, b[done:done+n]...)
+			p.recharge()
 			done += n
 			p.mu.Unlock()
 			p.ev.Signal()
@@ -156,6 +183,7 @@ func (e *pipeEnd) release() {
 		p.readers--
 		if p.readers == 0 {
 			p.buf = nil
+			p.recharge()
 		}
 	}
 	p.mu.Unlock()

@@ -429,7 +429,7 @@ func sysPipe2(c *call) result {
 	if e := admitObject(pipeCapacity); e != 0 {
 		return fail(e) // its buffer may grow to pipeCapacity of kernel heap
 	}
-	r, w := newPipe()
+	r, w := newPipe(c.p.acct)
 	ro := newOpenFile(r, linux.O_RDONLY|flags&linux.O_NONBLOCK, "pipe:")
 	wo := newOpenFile(w, linux.O_WRONLY|flags&linux.O_NONBLOCK, "pipe:")
 	t := c.p.fdTable()
