@@ -1,6 +1,10 @@
 package caps
 
-import "valence.dev/ipc"
+import (
+	"slices"
+
+	"valence.dev/ipc"
+)
 
 // Batch operations: several handles checked and then acted on under one
 // lock, so that a message's handles travel all together or not at all,
@@ -78,25 +82,12 @@ func (t *Table) decodeMoveAll(hs []ipc.Handle, dst *Table) ([]*node, ipc.Handle,
 		return nil, first, err
 	}
 	ns := make([]*node, len(hs))
-	var seen map[*node]bool // only for long batches; short ones scan
-	if len(hs) > 16 {
-		seen = make(map[*node]bool, len(hs))
-	}
 	for i, h := range hs {
 		n, err := t.decode(h, ipc.RightGrant)
 		if err != nil {
 			return nil, h, err
 		}
-		dup := false
-		if seen != nil {
-			dup = seen[n]
-			seen[n] = true
-		} else {
-			for _, m := range ns[:i] {
-				dup = dup || m == n
-			}
-		}
-		if dup {
+		if slices.Contains(ns[:i], n) { // batches are short: a message's 4 handles
 			return nil, h, ErrDuplicate
 		}
 		ns[i] = n

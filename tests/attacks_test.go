@@ -2,11 +2,8 @@ package tests
 
 import (
 	"regexp"
-	"strings"
 	"testing"
 	"time"
-
-	"valence.dev/tests/qemu"
 )
 
 // attacks are the checks the attacks program reports one by one (see
@@ -44,29 +41,12 @@ func TestSoakAttacks(t *testing.T) {
 }
 
 func runAttacks(t *testing.T, cmdline string, timeout time.Duration) {
-	if testing.Short() {
-		t.Skip("boots the kernel under QEMU; skipped with -short")
-	}
-	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: timeout})
-	verdict := m.Expect(`attacks: (PASS|FAIL)\b`, timeout)[1]
-	t.Logf("QEMU launch to \"attacks: %s\": %v", verdict, m.Elapsed())
-	code := m.ExpectExit(stepTimeout)
-	out := m.Output()
-	if verdict != "PASS" {
-		t.Errorf("attacks reported %s", verdict)
-	}
-	if code != 0 {
-		t.Errorf("QEMU exited with status %d, want 0", code)
-	}
-	if strings.Contains(out, "Kernel panic") {
-		t.Errorf("the kernel panicked")
-	}
+	out := runVerdict(t, "attacks", cmdline, timeout)
 	for _, name := range attacks {
 		if !regexp.MustCompile(`attacks: ` + regexp.QuoteMeta(name) + `: ok\b`).MatchString(out) {
 			t.Errorf("no %q: ok line", name)
 		}
 	}
-	checkDebugMode(t, out)
 	for _, re := range consoleSays {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("the console lacks %s", re)

@@ -26,26 +26,37 @@ func TestSoakSysfuzz(t *testing.T) {
 }
 
 func runSysfuzz(t *testing.T, args string, timeout time.Duration) {
-	if testing.Short() {
-		t.Skip("boots the kernel under QEMU; skipped with -short")
-	}
-	m := qemu.Boot(t, qemu.Options{Cmdline: "debug init=/bin/sysfuzz -- " + args, Timeout: timeout})
-	verdict := m.Expect(`sysfuzz: (PASS|FAIL)\b.*`, timeout)
-	code := m.ExpectExit(stepTimeout)
-	out := m.Output()
+	out := runVerdict(t, "sysfuzz", "debug init=/bin/sysfuzz -- "+args, timeout)
 	if sum := regexp.MustCompile(`sysfuzz: \d+ children: .*`).FindString(out); sum != "" {
 		t.Log(sum)
 	}
+}
+
+// runVerdict boots a debug-mode command line whose init is program, which
+// ends by printing "<program>: PASS" or "<program>: FAIL ...": it must
+// say PASS, QEMU must exit 0, the kernel must not panic, and debug mode
+// must have checked and found nothing. It returns the console output.
+func runVerdict(t *testing.T, program, cmdline string, timeout time.Duration) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots the kernel under QEMU; skipped with -short")
+	}
+	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: timeout})
+	verdict := m.Expect(program+`: (PASS|FAIL)\b.*`, timeout)
+	t.Logf("QEMU launch to %q: %v", verdict[0], m.Elapsed())
+	code := m.ExpectExit(stepTimeout)
+	out := m.Output()
 	if verdict[1] != "PASS" {
-		t.Errorf("sysfuzz said %q", verdict[0])
+		t.Errorf("%s said %q", program, verdict[0])
 	}
 	if code != 0 {
 		t.Errorf("QEMU exited with status %d, want 0", code)
 	}
-	if strings.Contains(out, "Kernel panic") {
-		t.Errorf("the kernel panicked:\n%s", out[strings.Index(out, "Kernel panic"):])
+	if i := strings.Index(out, "Kernel panic"); i >= 0 {
+		t.Errorf("the kernel panicked:\n%s", out[i:])
 	}
 	checkDebugMode(t, out)
+	return out
 }
 
 // soak skips a test unless VALENCE_LONG is set (make soak).

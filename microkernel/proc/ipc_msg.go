@@ -157,7 +157,7 @@ func sysCall(c *call) result {
 	// working on it, and giving up now could make the caller repeat a
 	// request that was carried out. Signals wait until the reply; only
 	// the caller's death abandons the call.
-	c.t.setInCall(true)
+	c.t.inCall.Store(true)
 	for waiting := true; waiting; {
 		c.t.canBlock()
 		select {
@@ -171,7 +171,7 @@ func sysCall(c *call) result {
 			}
 		}
 	}
-	c.t.setInCall(false)
+	c.t.inCall.Store(false)
 	if cl.Err != nil {
 		// The request's handles are lost with the failed call: the server
 		// is gone (or the caller gave up), and there is no one to give

@@ -97,7 +97,7 @@ func (p *Process) postProcessSignalFrom(sig linux.Signal, d sigDetail) {
 		switch {
 		case t.mask&sigbit(sig) != 0:
 			return 0 // cannot take it
-		case t.inCall:
+		case t.inCall.Load():
 			return 1 // can, once its call returns
 		}
 		return 2

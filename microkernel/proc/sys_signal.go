@@ -156,13 +156,7 @@ const minSigStkSz = 2048
 // This is the native kill's rule too; a holder of a process handle with
 // RightSignal may signal that process whatever their relation.
 func (p *Process) maySignal(target *Process) bool {
-	if target == p {
-		return true
-	}
-	p.mu.Lock()
-	first := p.first
-	p.mu.Unlock()
-	return first || target.descendantOf(p)
+	return target == p || p.isFirst() || target.descendantOf(p)
 }
 
 // sysTgkill implements tgkill(2).

@@ -3,6 +3,7 @@ package proc
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -38,8 +39,9 @@ type Thread struct {
 	execed bool
 	// inCall is set while the thread waits in an IPC call, which signals
 	// do not interrupt; a process-directed signal goes to another thread
-	// if one can take it (guarded by proc.mu).
-	inCall bool
+	// if one can take it. Atomic, so that the IPC path takes no lock for
+	// it.
+	inCall atomic.Bool
 }
 
 var (
@@ -175,13 +177,6 @@ func (t *Thread) canBlock() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return !p.exiting && t.due() == 0
-}
-
-// setInCall marks the thread as waiting in an IPC call (or no longer).
-func (t *Thread) setInCall(v bool) {
-	t.proc.mu.Lock()
-	t.inCall = v
-	t.proc.mu.Unlock()
 }
 
 // sleep blocks for d or until interrupted; it reports whether the full time
