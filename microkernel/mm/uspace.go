@@ -78,7 +78,10 @@ func NewAddressSpace() (*AddressSpace, error) {
 	return as, nil
 }
 
-// Root returns the physical address of the PML4, for CR3.
+// Root returns the physical address of the PML4, for CR3. Only
+// rt.EnterUser loads it, with interrupts off (see there); whoever runs a
+// thread in the address space holds it retained meanwhile, so CR3 never
+// holds a freed PML4 (Destroy moves CR3 off the one it frees).
 func (as *AddressSpace) Root() uint64 { return as.root }
 
 // Pages returns the number of frames the address space owns.
@@ -86,13 +89,6 @@ func (as *AddressSpace) Pages() int64 {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	return as.pages
-}
-
-// Activate loads the address space into CR3 if it is not already there.
-func (as *AddressSpace) Activate() {
-	if amd64.ReadCR3() != as.root {
-		amd64.WriteCR3(as.root)
-	}
 }
 
 // userPTE returns the PTE bits for a user page.
@@ -361,7 +357,8 @@ func (as *AddressSpace) Regions() []vma.Region {
 	return out
 }
 
-// Retain adds a user of the address space (a vfork child).
+// Retain adds a user of the address space: a vfork child sharing it, or a
+// thread about to run in it (held until its trap is handled).
 func (as *AddressSpace) Retain() { as.refs.Add(1) }
 
 // Release drops a user; the last one destroys the address space.

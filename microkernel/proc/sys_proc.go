@@ -155,8 +155,7 @@ func sysExecve(c *call) result {
 	c.t.clearChildTID = 0
 	p.mu.Unlock()
 	files.closeOnExec()
-	img.as.Activate()
-	old.Release()
+	old.Release() // destroyed once its threads (this one too) are out of it
 	if vfork != nil {
 		close(vfork)
 	}

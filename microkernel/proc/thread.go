@@ -100,47 +100,69 @@ func (t *Thread) run() {
 
 // loop runs the thread until it ends.
 func (t *Thread) loop() {
-	p := t.proc
 	t.sliceStart = clock.Monotonic()
-	for {
-		// One look at the process under its lock: exiting, signals due,
-		// and the address space to run in.
-		p.mu.Lock()
-		exiting, as := p.exiting || t.execed, p.as
-		signals := t.due() != 0
-		p.mu.Unlock()
-		if exiting || as == nil {
-			return
+	for t.step() {
+	}
+}
+
+// step runs the thread in ring 3 once and handles the trap that brought it
+// back; it reports whether the thread goes on. The address space stays
+// retained from before entering ring 3 until the trap is handled, so that
+// an exit, kill or execve elsewhere in the process cannot free the page
+// tables the thread runs on, or the memory its system call is using.
+func (t *Thread) step() bool {
+	as := t.holdAddressSpace()
+	if as == nil {
+		return false
+	}
+	defer as.Release()
+	p := t.proc
+	p.mu.Lock()
+	signals := t.due() != 0
+	p.mu.Unlock()
+	if signals && !t.deliverSignals() {
+		return false
+	}
+	if debugMode {
+		// Let other threads run right before entering ring 3, where an
+		// ill-timed preemption does the most harm: when the address space
+		// was loaded before this point, a thread preempted here went on in
+		// another process's memory (docs/debugging.md).
+		runtime.Gosched()
+	}
+	v := rt.EnterUser(t.ctx, as.Root())
+	switch {
+	case v == rt.VecSyscall:
+		t.syscall()
+		if t.exitThread {
+			return false
 		}
-		if signals {
-			if !t.deliverSignals() {
-				return
-			}
-			if as = p.addressSpace(); as == nil {
-				return
-			}
-		}
-		as.Activate()
-		v := rt.EnterUser(t.ctx)
-		switch {
-		case v == rt.VecSyscall:
-			t.syscall()
-			if t.exitThread {
-				return
-			}
-		case v == amd64.VecPageFault:
-			t.pageFault()
-		case v < amd64.FirstIRQVector:
-			t.exception(int(v))
-		default:
-			// An interrupt took the CPU away; let other goroutines run if this
-			// thread has had its share.
-			if now := clock.Monotonic(); now-t.sliceStart >= timeSlice {
-				runtime.Gosched()
-				t.sliceStart = clock.Monotonic()
-			}
+	case v == amd64.VecPageFault:
+		t.pageFault()
+	case v < amd64.FirstIRQVector:
+		t.exception(int(v))
+	default:
+		// An interrupt took the CPU away; let other goroutines run if this
+		// thread has had its share.
+		if now := clock.Monotonic(); now-t.sliceStart >= timeSlice {
+			runtime.Gosched()
+			t.sliceStart = clock.Monotonic()
 		}
 	}
+	return true
+}
+
+// holdAddressSpace returns the process's address space, retained, or nil
+// if the thread must not run any more.
+func (t *Thread) holdAddressSpace() *mmAS {
+	p := t.proc
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exiting || t.execed || p.as == nil {
+		return nil
+	}
+	p.as.Retain()
+	return p.as
 }
 
 // exited runs when the thread's goroutine ends.

@@ -306,10 +306,22 @@ nocr2:
 
 // enterUser is declared in user.go. It runs the user context in ring 3
 // until that context traps, and returns the trap's vector number with the
-// user's state saved back in the context.
-TEXT ·enterUser(SB),NOSPLIT|NOFRAME,$0-16
+// user's state saved back in the context. The address space is loaded
+// here, with interrupts off, and not by the caller: a goroutine can be
+// preempted anywhere in Go code, and one preempted between loading CR3 and
+// entering ring 3 would resume under whatever page tables another thread
+// loaded meanwhile (Intel SDM vol. 3A §4.10.4.1: the CR3 write also
+// flushes the old address space's TLB entries, which is why it is skipped
+// when CR3 already holds root).
+TEXT ·enterUser(SB),NOSPLIT|NOFRAME,$0-24
 	CLI
-	MOVQ	$0, ret+8(FP)		// userReturn stores the real result
+	MOVQ	$0, ret+16(FP)		// userReturn stores the real result
+	MOVQ	root+8(FP), AX
+	MOVQ	CR3, BX
+	CMPQ	AX, BX
+	JEQ	samecr3
+	MOVQ	AX, CR3
+samecr3:
 	MOVQ	ctx+0(FP), DI
 	MOVQ	DI, ·userCtx(SB)
 	MOVQ	SP, ·kernRSP(SB)
@@ -355,6 +367,6 @@ TEXT ·enterUser(SB),NOSPLIT|NOFRAME,$0-16
 
 // userReturn is where a trap from ring 3 resumes the kernel (see
 // fromUser): the stack is as enterUser found it and AX holds the vector.
-TEXT ·userReturn(SB),NOSPLIT|NOFRAME,$0-16
-	MOVQ	AX, ret+8(FP)
+TEXT ·userReturn(SB),NOSPLIT|NOFRAME,$0-24
+	MOVQ	AX, ret+16(FP)
 	RET

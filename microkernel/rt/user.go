@@ -31,12 +31,13 @@ var (
 // UserTrapFlag is set in Frame.Vector for traps that came from ring 3.
 const UserTrapFlag = 0x200
 
-// enterUser runs ctx in ring 3 until it traps (trap_amd64.s).
-func enterUser(ctx *UserContext) uint64
+// enterUser loads root into CR3 and runs ctx in ring 3 until it traps
+// (trap_amd64.s).
+func enterUser(ctx *UserContext, root uint64) uint64
 
 // userReturn is where the trap path resumes enterUser's caller
 // (trap_amd64.s); it is never called from Go.
-func userReturn(ctx *UserContext) uint64
+func userReturn(ctx *UserContext, root uint64) uint64
 
 func initUserEntry() {}
 
@@ -61,13 +62,15 @@ const (
 	VecTimer   = timerVector
 )
 
-// EnterUser runs the thread described by ctx in ring 3 until it makes a
-// system call, faults, or is interrupted, and returns the vector number.
+// EnterUser runs the thread described by ctx in ring 3, in the address
+// space whose PML4 is at physical address root, until it makes a system
+// call, faults, or is interrupted, and returns the vector number. The
+// caller must keep that address space alive until EnterUser returns.
 // The context's registers are sanitised first so that the return to ring 3
 // cannot fault in the kernel: user segments, interrupts enabled, no I/O
 // privilege, and a canonical lower-half RIP (otherwise EnterUser returns
 // VecGeneralProt without entering ring 3).
-func EnterUser(ctx *UserContext) uint64 {
+func EnterUser(ctx *UserContext, root uint64) uint64 {
 	r := &ctx.Regs
 	r.CS = amd64.UserCS
 	r.SS = amd64.UserDS
@@ -78,5 +81,5 @@ func EnterUser(ctx *UserContext) uint64 {
 		r.ErrorCode = 0
 		return amd64.VecGeneralProt
 	}
-	return enterUser(ctx)
+	return enterUser(ctx, root)
 }

@@ -49,10 +49,31 @@ func startServerRole(role string) (client, proc ipc.Handle, err error) {
 		return 0, 0, err
 	}
 	libos.Close(regCopy)
+	// A server that dies before registering must fail the test, not hang
+	// it: its death arrives on the registry endpoint as a notification.
+	died, err := libos.NewNotification()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer libos.Close(died)
+	if err := libos.NotifyBind(died, reg); err != nil {
+		return 0, 0, err
+	}
+	if err := libos.ProcNotify(proc, died, 1); err != nil {
+		return 0, 0, err
+	}
 	var m, rep ipc.Message
 	tok, err := libos.Recv(reg, &m)
 	if err != nil {
 		return 0, 0, err
+	}
+	if m.Flags == ipc.MsgNotification {
+		st, _ := libos.ProcWait(proc)
+		how := fmt.Sprintf("exit status %d", st.ExitStatus())
+		if st.Signaled() {
+			how = "killed by " + st.Signal().String()
+		}
+		return 0, 0, fmt.Errorf("the %s ended before registering (%s)", role, how)
 	}
 	if m.Label != labelRegister || m.NHandles != 1 {
 		return 0, 0, fmt.Errorf("registration: label %d with %d handles", m.Label, m.NHandles)
