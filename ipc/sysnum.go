@@ -118,3 +118,78 @@ const (
 	// itself.
 	SysProcEssential = NativeBase + 0x64
 )
+
+// Native system calls for device drivers (docs/drivers.md). The root
+// device capability (TypeDevice), which the first process is given (its
+// handle value is in VALENCE_DEVICE_ROOT), creates the others; each needs
+// RightManage on it.
+const (
+	// SysDevMMIO: (device, phys, size) -> memory handle over the device
+	// registers at [phys, phys+size), page-aligned; mapped uncached and
+	// never executable. Refused (EPERM) over RAM, the first megabyte and
+	// the kernel's own devices.
+	SysDevMMIO = NativeBase + 0x70
+	// SysDevIRQ: (device, gsi, flags) -> IRQ handle for a legacy line
+	// through the I/O APIC; flags: IRQLevel, IRQActiveLow. EBUSY if the
+	// line is taken.
+	SysDevIRQ = NativeBase + 0x71
+	// SysDevMSI: (device, msi *MSI) -> IRQ handle for a message-signalled
+	// interrupt; *msi gets the address and data to program into the device.
+	SysDevMSI = NativeBase + 0x72
+	// SysIRQBind: (irq, notification, bits) -> 0: each interrupt signals
+	// bits on the notification, then the IRQ stays masked until SysIRQAck.
+	// Needs RightWrite on the IRQ and RightSignal on the notification.
+	SysIRQBind = NativeBase + 0x73
+	// SysIRQAck: (irq) -> 0: unmask after serving the device. RightWrite.
+	SysIRQAck = NativeBase + 0x74
+	// SysDMACreate: (device, size) -> memory handle: zeroed, physically
+	// contiguous memory for a device to reach (at most MaxDMA bytes),
+	// charged to the caller like SysMemCreate.
+	SysDMACreate = NativeBase + 0x75
+	// SysMemPhys: (memory, offset) -> the address a device uses for that
+	// byte of a DMA memory object. Needs RightMap.
+	SysMemPhys = NativeBase + 0x76
+	// SysDevPorts: (device, base, count) -> I/O port range handle. Refused
+	// (EPERM) over the ports the kernel drives itself.
+	SysDevPorts = NativeBase + 0x77
+	// SysPortIn: (ports, port, width) -> value; width 1, 2 or 4. RightRead.
+	SysPortIn = NativeBase + 0x78
+	// SysPortOut: (ports, port, width, value) -> 0. RightWrite.
+	SysPortOut = NativeBase + 0x79
+	// SysDevInfo: (device, info *DevInfo, size) -> 0: the platform's
+	// PCI configuration windows and whether DMA is isolated.
+	SysDevInfo = NativeBase + 0x7A
+)
+
+// Flags of SysDevIRQ.
+const (
+	IRQLevel     = 1 << 0 // level-triggered (PCI INTx lines are)
+	IRQActiveLow = 1 << 1 // active low (PCI INTx lines are)
+)
+
+// MaxDMA is the largest DMA memory object.
+const MaxDMA = 4 << 20
+
+// MSI is what SysDevMSI reports: the device signals the interrupt by
+// writing Data to Addr (PCI Local Bus 3.0 §6.8).
+type MSI struct {
+	Addr uint64
+	Data uint32
+	_    uint32
+}
+
+// DevInfo is what SysDevInfo reports.
+type DevInfo struct {
+	// The PCI Express configuration window (ECAM) of segment 0, from
+	// ACPI's MCFG; ECAMBase 0 if there is none.
+	ECAMBase     uint64
+	ECAMStartBus uint8
+	ECAMEndBus   uint8
+	_            [2]uint8
+	Flags        uint32 // DevDMAIsolated
+}
+
+// DevInfo flags.
+const (
+	DevDMAIsolated = 1 << 0 // an IOMMU confines each device's DMA
+)

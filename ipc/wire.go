@@ -80,6 +80,9 @@ const (
 	TypeNotification = 2
 	TypeMemory       = 3
 	TypeProcess      = 4
+	TypeDevice       = 5 // the root device capability
+	TypeIRQ          = 6
+	TypePorts        = 7
 )
 
 // HandleInfo is what SysHandleInfo reports about a handle.

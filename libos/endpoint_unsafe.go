@@ -60,6 +60,16 @@ func NotifyWait(n ipc.Handle) (uint64, error) {
 	return uint64(r), errOf("notify wait", e)
 }
 
+// NotifyPoll returns and clears notification n's bits without blocking
+// (0 if none are set).
+func NotifyPoll(n ipc.Handle) (uint64, error) {
+	r, _, e := syscall.RawSyscall(ipc.SysNotifyWait, uintptr(n), 1, 0)
+	if e == syscall.EAGAIN {
+		return 0, nil
+	}
+	return uint64(r), errOf("notify poll", e)
+}
+
 // NotifyBind makes notification n's bits arrive through endpoint ep's Recv.
 func NotifyBind(n, ep ipc.Handle) error {
 	_, _, e := syscall.RawSyscall(ipc.SysNotifyBind, uintptr(n), uintptr(ep), 0)

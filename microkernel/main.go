@@ -131,6 +131,14 @@ func setupACPI() {
 		}
 		rt.SetPowerOff(ports, values)
 	}
+	if t.MCFG != nil {
+		for _, w := range t.MCFG.Windows {
+			if w.Segment == 0 {
+				proc.SetECAM(w.Base, w.StartBus, w.EndBus)
+				break
+			}
+		}
+	}
 	if err := rt.SetupInterrupts(t.MADT); err != nil {
 		klog.Printf("%v; console input will not work", err)
 		return

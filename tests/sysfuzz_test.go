@@ -38,10 +38,16 @@ func runSysfuzz(t *testing.T, args string, timeout time.Duration) {
 // must have checked and found nothing. It returns the console output.
 func runVerdict(t *testing.T, program, cmdline string, timeout time.Duration) string {
 	t.Helper()
+	return runVerdictArgs(t, program, cmdline, timeout, nil)
+}
+
+// runVerdictArgs is runVerdict with extra QEMU arguments (devices).
+func runVerdictArgs(t *testing.T, program, cmdline string, timeout time.Duration, extra []string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("boots the kernel under QEMU; skipped with -short")
 	}
-	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: timeout})
+	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: timeout, ExtraArgs: extra})
 	verdict := m.Expect(program+`: (PASS|FAIL)\b.*`, timeout)
 	t.Logf("QEMU launch to %q: %v", verdict[0], m.Elapsed())
 	code := m.ExpectExit(stepTimeout)

@@ -70,6 +70,7 @@ type Tables struct {
 
 	FADT *FADT // nil if absent or rejected (see Problems)
 	MADT *MADT // nil if absent or rejected (see Problems)
+	MCFG *MCFG // nil if absent or rejected (see Problems)
 
 	// Signatures lists every table that was read and verified, in the
 	// order visited: the root table, its entries, then the DSDT.
@@ -178,6 +179,17 @@ func (t *Tables) use(sig string, pa uint64, tbl []byte) {
 			return
 		}
 		t.MADT = m
+	case "MCFG":
+		if t.MCFG != nil {
+			t.problem(sig, pa, fmt.Errorf("%w: second MCFG ignored", ErrMalformed))
+			return
+		}
+		m, err := ParseMCFG(tbl)
+		if err != nil {
+			t.problem(sig, pa, err)
+			return
+		}
+		t.MCFG = m
 	}
 }
 

@@ -31,6 +31,7 @@ func TestQEMUFixtures(t *testing.T) {
 					S5: &SleepType{0, 0},
 				},
 				MADT:       qemuMADT(),
+				MCFG:       &MCFG{Windows: []ECAMWindow{{Base: 0xb0000000, StartBus: 0, EndBus: 255}}},
 				Signatures: []string{"RSDT", "FACP", "APIC", "HPET", "MCFG", "WAET", "DSDT"},
 			},
 		},

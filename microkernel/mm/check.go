@@ -29,7 +29,7 @@ type tableFunc func(pa uint64) *amd64.PageTable
 type usedFunc func(pa uint64) bool
 
 // knownRegionFlags are every kind bit a user region may carry (ulayout.go).
-const knownRegionFlags = regionShared | regionNoRead | regionNoWrite | regionNoExec
+const knownRegionFlags = regionShared | regionNoRead | regionNoWrite | regionNoExec | regionDevice
 
 // Slots of the PML4: the user half, and the kernel heap window.
 const (
@@ -154,6 +154,9 @@ func checkSpace(tbl tableFunc, used usedFunc, nx uint64, kernel *amd64.PageTable
 		if r.Flags&^knownRegionFlags != 0 {
 			return fmt.Errorf("mm: region [%#x, %#x) has unknown kind bits %#x", r.Start, r.End, r.Flags)
 		}
+		if r.Flags&regionDevice != 0 && (r.Flags&regionShared == 0 || r.Prot&vma.Exec != 0 || maxProt(r.Flags)&vma.Exec != 0) {
+			return fmt.Errorf("mm: device region [%#x, %#x) is not shared, or may be executed (kind %#x, prot %s)", r.Start, r.End, r.Flags, protString(r.Prot))
+		}
 		if r.Prot&^maxProt(r.Flags) != 0 {
 			return fmt.Errorf("mm: region [%#x, %#x) has protection %s beyond its maximum %s", r.Start, r.End, protString(r.Prot), protString(maxProt(r.Flags)))
 		}
@@ -259,6 +262,9 @@ func checkUserEntry(l *layout, used usedFunc, nx, va, e uint64, level int) error
 		case nx != 0 && e&nx == 0 && r.Prot&vma.Exec == 0:
 			return fmt.Errorf("mm: %#x is executable (entry %#x) in a region with protection %s", va, e, protString(r.Prot))
 		}
+	}
+	if present && (e&amd64.PTENoCache != 0) != (r.Flags&regionDevice != 0) {
+		return fmt.Errorf("mm: entry %#x for %#x: caching disabled %v in a region with kind bits %#x", e, va, e&amd64.PTENoCache != 0, r.Flags)
 	}
 	if isShared {
 		if f, ok := l.sharedFrame(va); !ok || f != pa {

@@ -42,6 +42,7 @@ func Init(info *multiboot.Info, b BootLayout) (Summary, error) {
 	if b.NX {
 		nxBit = amd64.PTENoExec
 	}
+	noteRAM(info)
 	excl := [2]multiboot.Region{
 		{Base: 0, Len: 1 << 20, Type: 2}, // real-mode memory, BIOS data, option ROMs
 		{Base: b.KernelStart, Len: b.KernelEnd - b.KernelStart, Type: 2},

@@ -33,6 +33,7 @@ const (
 	regionNoRead  = 1 << 1 // may never be made readable
 	regionNoWrite = 1 << 2 // may never be made writable
 	regionNoExec  = 1 << 3 // may never be made executable
+	regionDevice  = 1 << 4 // device registers: shared, mapped uncached (device.go)
 )
 
 // ErrAccess reports a protection beyond the maximum a mapping was made

@@ -18,8 +18,10 @@ import (
 // !fixed and addr is unsuitable, with protection prot. max is the most the
 // mapping may ever have, what the capability it is made through allows:
 // prot must be within it (else ErrAccess), and Protect never exceeds it.
-// release is called once when the mapping is gone.
-func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot, max vma.Prot, fixed bool, release func()) (uint64, error) {
+// release is called once when the mapping is gone. Device registers
+// (uncached) are mapped with caching disabled, PCD and PWT (Intel SDM vol.
+// 3A §11.12.3: with the default PAT, PCD|PWT selects UC).
+func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot, max vma.Prot, fixed, uncached bool, release func()) (uint64, error) {
 	length := uint64(len(frames)) * PageSize
 	if length == 0 {
 		return 0, ErrInvalid
@@ -44,7 +46,11 @@ func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot, max vma.Pr
 		}
 		addr = a
 	}
-	if err := as.mapRegion(addr, addr+length, prot, regionShared|maxFlags(max)); err != nil {
+	kind := regionShared | maxFlags(max)
+	if uncached {
+		kind |= regionDevice
+	}
+	if err := as.mapRegion(addr, addr+length, prot, kind); err != nil {
 		return 0, err
 	}
 	fl := Lock()
@@ -58,7 +64,7 @@ func (as *AddressSpace) MapShared(addr uint64, frames []uint64, prot, max vma.Pr
 		eager = nil
 	}
 	for i, pa := range eager {
-		if !MapPage(as.root, addr+uint64(i)*PageSize, pa, userPTE(prot)|swShared) {
+		if !MapPage(as.root, addr+uint64(i)*PageSize, pa, userPTE(prot)|sharedBits(kind)) {
 			ok = false
 			break
 		}
@@ -128,7 +134,7 @@ func (as *AddressSpace) mapSharedPage(va uint64, r vma.Region) (uint64, error) {
 	fl := Lock()
 	defer Unlock(fl)
 	before := countTables(as.root, va)
-	if !MapPage(as.root, va, pa, userPTE(r.Prot)|swShared) {
+	if !MapPage(as.root, va, pa, userPTE(r.Prot)|sharedBits(r.Flags)) {
 		return 0, ErrNoMem
 	}
 	added := int64(countTables(as.root, va) - before)
@@ -137,4 +143,10 @@ func (as *AddressSpace) mapSharedPage(va uint64, r vma.Region) (uint64, error) {
 	return pa, nil
 }
 
-var _ = amd64.PTEPresent
+// sharedBits are the extra entry bits of a shared region's pages.
+func sharedBits(kind uint32) uint64 {
+	if kind&regionDevice != 0 {
+		return swShared | amd64.PTENoCache | amd64.PTEWriteThr
+	}
+	return swShared
+}

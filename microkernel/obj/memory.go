@@ -18,6 +18,11 @@ type Memory struct {
 	ID   uint64
 	Size uint64
 
+	// Device objects name a device's registers: their frames are not RAM,
+	// are never freed, and are mapped uncached. DMA objects are contiguous
+	// RAM whose physical address the holder may learn (Phys).
+	Device, DMA bool
+
 	mu       sync.Mutex
 	frames   []uint64
 	mappings int
@@ -57,6 +62,54 @@ func NewMemory(size uint64, onFree func()) (*Memory, error) {
 	mm.Unlock(fl)
 	memoryFrames.Add(int64(n))
 	return m, nil
+}
+
+// NewDeviceMemory returns an object over the device registers at
+// [pa, pa+size), which the caller has checked (mm.CheckDeviceRange).
+func NewDeviceMemory(pa, size uint64) (*Memory, error) {
+	if size == 0 || size > MaxMemory || pa&(mm.PageSize-1) != 0 || size&(mm.PageSize-1) != 0 {
+		return nil, errors.New("obj: bad device memory range")
+	}
+	m := &Memory{ID: NewID(), Size: size, Device: true, frames: make([]uint64, size/mm.PageSize)}
+	for i := range m.frames {
+		m.frames[i] = pa + uint64(i)*mm.PageSize
+	}
+	return m, nil
+}
+
+// MaxDMA bounds one DMA object: physically contiguous memory is scarce.
+const MaxDMA = 4 << 20
+
+// NewDMAMemory allocates size bytes (rounded up to pages) of zeroed,
+// physically contiguous memory for a device to reach by DMA; onFree is as
+// for NewMemory.
+func NewDMAMemory(size uint64, onFree func()) (*Memory, error) {
+	if size == 0 || size > MaxDMA {
+		return nil, errors.New("obj: bad DMA memory size")
+	}
+	n := (size + mm.PageSize - 1) / mm.PageSize
+	fl := mm.Lock()
+	pa, ok := mm.AllocUserContig(n)
+	mm.Unlock(fl)
+	if !ok {
+		return nil, ErrNoMemory
+	}
+	m := &Memory{ID: NewID(), Size: n * mm.PageSize, DMA: true, frames: make([]uint64, n), onFree: onFree}
+	for i := range m.frames {
+		m.frames[i] = pa + uint64(i)*mm.PageSize
+	}
+	memoryFrames.Add(int64(n))
+	return m, nil
+}
+
+// Phys returns the physical address of byte off of a DMA object.
+func (m *Memory) Phys(off uint64) (uint64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.DMA || m.freed || off >= m.Size {
+		return 0, false
+	}
+	return m.frames[off/mm.PageSize] + off%mm.PageSize, true
 }
 
 // Frames returns the object's frames for mapping, and takes a mapping
@@ -105,6 +158,9 @@ func (m *Memory) free() {
 	onFree := m.onFree
 	m.onFree = nil
 	m.mu.Unlock()
+	if m.Device {
+		return // the device's registers: nothing to give back
+	}
 	fl := mm.Lock()
 	for _, f := range frames {
 		mm.FreeFrame(f)

@@ -103,6 +103,9 @@ var debugNativeNoSpace = map[uint64]bool{
 	ipc.SysMemCreate: true,
 	ipc.SysProcSpawn: true, ipc.SysProcKill: true, ipc.SysProcWait: true, ipc.SysProcNotify: true,
 	ipc.SysProcEssential: true,
+	ipc.SysDevIRQ:        true, ipc.SysDevMSI: true, ipc.SysIRQBind: true, ipc.SysIRQAck: true,
+	ipc.SysDMACreate: true, ipc.SysMemPhys: true, ipc.SysDevPorts: true, ipc.SysPortIn: true,
+	ipc.SysPortOut: true, ipc.SysDevInfo: true, ipc.SysDevMMIO: true,
 }
 
 // debugChecks returns what debug mode checks after system call nr.

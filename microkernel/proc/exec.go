@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
@@ -260,7 +261,7 @@ func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable
 			p.abandon()
 			return nil, err
 		}
-		envp = append(append([]string(nil), envp...), extra...)
+		envp = withEnv(envp, extra)
 	}
 	img, e, err := load(cwd, file, argv, envp)
 	if err != nil {
@@ -300,3 +301,24 @@ func (e *SpawnError) Unwrap() error { return e.Err }
 
 // ErrNotFound is returned for a missing executable.
 var ErrNotFound = errors.New("proc: no such file")
+
+// withEnv returns envp with the entries of extra added, replacing any of
+// the same name: a program's environment lookup takes the first entry of
+// a name, so a handle list inherited from the parent must not shadow the
+// one the kernel gives.
+func withEnv(envp, extra []string) []string {
+	out := make([]string, 0, len(envp)+len(extra))
+	for _, e := range envp {
+		name, _, _ := strings.Cut(e, "=")
+		shadowed := false
+		for _, x := range extra {
+			if xn, _, _ := strings.Cut(x, "="); xn == name {
+				shadowed = true
+			}
+		}
+		if !shadowed {
+			out = append(out, e)
+		}
+	}
+	return append(out, extra...)
+}

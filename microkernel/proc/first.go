@@ -1,6 +1,9 @@
 package proc
 
 import (
+	"fmt"
+
+	"valence.dev/ipc"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/rt"
 )
@@ -8,7 +11,15 @@ import (
 // StartFirst starts the first process (init). When it ends, the kernel
 // logs how and powers off: QEMU exits 0 only if it exited 0.
 func StartFirst(file string, argv, envp []string) (*Process, error) {
-	p, err := Spawn(nil, file, argv, envp, nil)
+	p, err := spawnWith(nil, file, argv, envp, nil, func(p *Process) ([]string, error) {
+		// The first process holds the root device capability, from which
+		// the PCI manager derives each driver's (docs/drivers.md).
+		h, err := p.handles.Insert(deviceRoot, ipc.RightManage|ipc.RightGrant|ipc.RightDuplicate, 0)
+		if err != nil {
+			return nil, err
+		}
+		return []string{fmt.Sprintf("VALENCE_DEVICE_ROOT=%#x", uint64(h))}, nil
+	}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,12 @@ func objectType(o caps.Object) uint32 {
 		return ipc.TypeMemory
 	case *Process:
 		return ipc.TypeProcess
+	case *obj.Device:
+		return ipc.TypeDevice
+	case *obj.IRQ:
+		return ipc.TypeIRQ
+	case *obj.Ports:
+		return ipc.TypePorts
 	}
 	return 0
 }
@@ -100,6 +106,8 @@ func orphaned(objs []caps.Object) {
 			o.CapsGone()
 		case *obj.Endpoint:
 			endpointClosed(o)
+		case *obj.IRQ:
+			o.CapsGone()
 		}
 	}
 }

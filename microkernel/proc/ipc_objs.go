@@ -48,11 +48,18 @@ func sysMemMap(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
+	max := memMaxProt(cp.Rights)
+	if m.Device {
+		max &^= vma.Exec // registers are never code
+		if protOf(prot)&vma.Exec != 0 {
+			return fail(errno.EACCES)
+		}
+	}
 	frames, release, live := m.Frames()
 	if !live {
 		return fail(errno.EBADF)
 	}
-	va, err := c.as().MapShared(c.arg(1), frames, protOf(prot), memMaxProt(cp.Rights), c.arg(3)&linux.MAP_FIXED != 0, release)
+	va, err := c.as().MapShared(c.arg(1), frames, protOf(prot), max, c.arg(3)&linux.MAP_FIXED != 0, m.Device, release)
 	if err != nil {
 		release()
 		return fail(toErrno(err))

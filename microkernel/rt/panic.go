@@ -292,3 +292,14 @@ func SetPowerOff(ports, values []uint16) {
 	}
 	amd64.RestoreFlags(fl)
 }
+
+// PowerOffPorts returns the I/O ports the kernel powers off through.
+func PowerOffPorts() []uint16 {
+	fl := amd64.SaveFlagsAndDisable()
+	defer amd64.RestoreFlags(fl)
+	out := make([]uint16, 0, nPowerOff)
+	for _, w := range powerOff[:nPowerOff] {
+		out = append(out, w.port)
+	}
+	return out
+}

@@ -52,6 +52,7 @@ func SetupInterrupts(m *acpi.MADT) error {
 		if !ok {
 			return fmt.Errorf("interrupts: cannot map the I/O APIC at %#x", a.Addr)
 		}
+		mm.ClaimDevice(uint64(a.Addr), 4096, "an I/O APIC")
 		io := amd64.IOAPIC{Base: va, GSIBase: a.GSIBase}
 		io.MaskAll()
 		ioapics = append(ioapics, io)
@@ -66,6 +67,7 @@ func SetupInterrupts(m *acpi.MADT) error {
 	}
 	for _, io := range ioapics {
 		if io.Route(gsi, consoleVector, flags, uint8(lapic.ID())) {
+			consoleGSI = gsi
 			// Input that arrived while the line was masked holds the UART's
 			// interrupt output high: an edge-triggered input sees no new
 			// edge until that data is read, so read it now.

@@ -37,6 +37,7 @@ func setupTimer() {
 	if !ok {
 		earlyPanic("timer: cannot map the local APIC")
 	}
+	mm.ClaimDevice(pa&0x000F_FFFF_FFFF_F000, 4096, "the local APIC")
 	lapic = amd64.LAPIC{Base: va}
 	lapic.Enable(spuriousVector)
 

@@ -110,6 +110,8 @@ func trap(f *amd64.Frame, fx *amd64.FXState) {
 			futexWakeKernel(uint64(consoleSeqAddr()), 1<<30)
 		}
 		lapic.EOI()
+	case v >= firstDeviceVector && v < firstDeviceVector+NumDeviceVectors:
+		deviceIRQ(v)
 	case v == spuriousVector:
 		// No EOI for spurious interrupts (SDM vol. 3A §10.9).
 	default:

@@ -178,4 +178,18 @@ var calls = []fuzzCall{
 	{nr: ipc.SysProcKill},
 	{nr: ipc.SysProcWait},
 	{nr: ipc.SysProcNotify},
+	// Device calls: children never hold the root device capability, so
+	// these exercise decoding and the handle checks (a memory object or a
+	// notification where an IRQ is expected, say).
+	{nr: ipc.SysDevMMIO},
+	{nr: ipc.SysDevIRQ},
+	{nr: ipc.SysDevMSI},
+	{nr: ipc.SysIRQBind},
+	{nr: ipc.SysIRQAck},
+	{nr: ipc.SysDMACreate},
+	{nr: ipc.SysMemPhys},
+	{nr: ipc.SysDevPorts},
+	{nr: ipc.SysPortIn},
+	{nr: ipc.SysPortOut},
+	{nr: ipc.SysDevInfo},
 }

@@ -54,3 +54,21 @@ func (a IOAPIC) MaskAll() {
 		a.write(ioapicRedTbl+2*uint32(n), RedirMasked)
 	}
 }
+
+// SetMasked masks or unmasks the input for gsi, keeping its vector and
+// flags; it reports whether this I/O APIC serves gsi. Interrupts must be
+// off: the index/data pair is shared with the trap handlers.
+func (a IOAPIC) SetMasked(gsi uint32, masked bool) bool {
+	if gsi < a.GSIBase || int(gsi-a.GSIBase) >= a.Entries() {
+		return false
+	}
+	reg := ioapicRedTbl + 2*(gsi-a.GSIBase)
+	v := a.read(reg)
+	if masked {
+		v |= RedirMasked
+	} else {
+		v &^= RedirMasked
+	}
+	a.write(reg, v)
+	return true
+}

@@ -1,0 +1,11 @@
+package dev
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+const protRW = syscall.PROT_READ | syscall.PROT_WRITE
+
+// sliceAddr is the address of a mapping's first byte.
+func sliceAddr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

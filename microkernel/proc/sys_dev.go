@@ -1,0 +1,203 @@
+package proc
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/ipc"
+	"valence.dev/microkernel/klog"
+	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/obj"
+	"valence.dev/microkernel/rt"
+)
+
+// Native calls for user-space drivers (docs/drivers.md). Everything starts
+// from the root device capability, which only the first process is given:
+// with RightManage on it a process creates windows on device registers,
+// interrupts, DMA memory and I/O port ranges, and hands each driver only
+// those of its device. The kernel still refuses what would reach its own
+// memory or devices whoever asks: RAM, its interrupt controllers, the
+// ports of its console, timers and power-off.
+
+// deviceRoot is the object of the root device capability.
+var deviceRoot = &obj.Device{ID: obj.NewID()}
+
+// ecam is the PCI configuration window SysDevInfo reports.
+var ecam struct {
+	base       uint64
+	start, end uint8
+}
+
+// SetECAM records the PCI Express configuration window of segment 0.
+func SetECAM(base uint64, start, end uint8) {
+	ecam.base, ecam.start, ecam.end = base, start, end
+	klog.Printf("pci: configuration window (ECAM) at %#x for buses %d-%d; DMA is not isolated (no IOMMU support yet)", base, start, end)
+}
+
+// deviceCost is the kernel heap charged for a device object.
+const deviceCost = 256
+
+// deviceRights are the rights a new device object's capability carries.
+const deviceRights = ipc.RightRead | ipc.RightWrite | ipc.RightMap | ipc.RightGrant | ipc.RightDuplicate | ipc.RightManage
+
+func devRoot(c *call) errno.Errno {
+	_, _, e := lookup[*obj.Device](c, 0, ipc.RightManage)
+	return e
+}
+
+// sysDevMMIO implements valence_dev_mmio(device, phys, size).
+func sysDevMMIO(c *call) result {
+	if e := devRoot(c); e != 0 {
+		return fail(e)
+	}
+	pa, size := c.arg(1), c.arg(2)
+	if size == 0 || size > obj.MaxMemory || pa&(mm.PageSize-1) != 0 || size&(mm.PageSize-1) != 0 {
+		return fail(errno.EINVAL)
+	}
+	if err := mm.CheckDeviceRange(pa, size); err != nil {
+		logRefusedDev(c, "dev-mmio", err)
+		return fail(errno.EPERM)
+	}
+	if e := admitObject(deviceCost + handleCost); e != 0 {
+		return fail(e)
+	}
+	m, err := obj.NewDeviceMemory(pa, size)
+	if err != nil {
+		return fail(errno.EINVAL)
+	}
+	r := insert(c, m, deviceRights&^ipc.RightManage)
+	if r.err != 0 {
+		m.CapsGone()
+	}
+	return r
+}
+
+// sysDevIRQ implements valence_dev_irq(device, gsi, flags).
+func sysDevIRQ(c *call) result {
+	if e := devRoot(c); e != 0 {
+		return fail(e)
+	}
+	gsi, flags := c.arg(1), c.arg(2)
+	if gsi > 0xFFFF || flags&^uint64(ipc.IRQLevel|ipc.IRQActiveLow) != 0 {
+		return fail(errno.EINVAL)
+	}
+	if e := admitObject(deviceCost + handleCost); e != 0 {
+		return fail(e)
+	}
+	q, err := obj.NewGSI(uint32(gsi), flags&ipc.IRQLevel != 0, flags&ipc.IRQActiveLow != 0)
+	if err != nil {
+		return fail(irqErrno(err))
+	}
+	r := insert(c, q, deviceRights&^ipc.RightMap)
+	if r.err != 0 {
+		q.CapsGone()
+	}
+	return r
+}
+
+// sysDevMSI implements valence_dev_msi(device, msi *MSI).
+func sysDevMSI(c *call) result {
+	if e := devRoot(c); e != 0 {
+		return fail(e)
+	}
+	var b [16]byte
+	if err := c.as().CopyOut(c.arg(1), b[:]); err != nil { // writable before anything is made
+		return fail(errno.EFAULT)
+	}
+	if e := admitObject(deviceCost + handleCost); e != 0 {
+		return fail(e)
+	}
+	q, err := obj.NewMSI()
+	if err != nil {
+		return fail(irqErrno(err))
+	}
+	binary.LittleEndian.PutUint64(b[0:], q.Addr)
+	binary.LittleEndian.PutUint32(b[8:], q.Data)
+	if err := c.as().CopyOut(c.arg(1), b[:]); err != nil {
+		q.CapsGone()
+		return fail(errno.EFAULT)
+	}
+	r := insert(c, q, deviceRights&^ipc.RightMap)
+	if r.err != 0 {
+		q.CapsGone()
+	}
+	return r
+}
+
+func irqErrno(err error) errno.Errno {
+	switch {
+	case errors.Is(err, rt.ErrGSIBusy):
+		return errno.EBUSY
+	case errors.Is(err, rt.ErrNoGSI):
+		return errno.EINVAL
+	}
+	return errno.ENOSPC // no free vector
+}
+
+// sysIRQBind implements valence_irq_bind(irq, notification, bits).
+func sysIRQBind(c *call) result {
+	q, _, e := lookup[*obj.IRQ](c, 0, ipc.RightWrite)
+	if e != 0 {
+		return fail(e)
+	}
+	n, _, e := lookup[*obj.Notification](c, 1, ipc.RightSignal)
+	if e != 0 {
+		return fail(e)
+	}
+	if c.arg(2) == 0 {
+		return fail(errno.EINVAL)
+	}
+	q.Bind(n, c.arg(2))
+	return ok0()
+}
+
+// sysIRQAck implements valence_irq_ack(irq).
+func sysIRQAck(c *call) result {
+	q, _, e := lookup[*obj.IRQ](c, 0, ipc.RightWrite)
+	if e != 0 {
+		return fail(e)
+	}
+	q.Ack()
+	return ok0()
+}
+
+// sysDMACreate implements valence_dma_create(device, size).
+func sysDMACreate(c *call) result {
+	if e := devRoot(c); e != 0 {
+		return fail(e)
+	}
+	size := c.arg(1)
+	if size == 0 || size > ipc.MaxDMA {
+		return fail(errno.EINVAL)
+	}
+	pages := pageUpU(size)
+	acct := c.p.acct
+	if !acct.chargeMemory(pages, c.p.limit(ipc.RlimitMemObjects)) {
+		return fail(errno.ENOMEM)
+	}
+	m, err := obj.NewDMAMemory(size, func() { acct.memObjects.Add(-int64(pages)) })
+	if err != nil {
+		acct.memObjects.Add(-int64(pages))
+		return fail(errno.ENOMEM)
+	}
+	r := insert(c, m, deviceRights&^ipc.RightManage)
+	if r.err != 0 {
+		m.CapsGone()
+	}
+	return r
+}
+
+// sysMemPhys implements valence_mem_phys(memory, offset).
+func sysMemPhys(c *call) result {
+	m, _, e := lookup[*obj.Memory](c, 0, ipc.RightMap)
+	if e != 0 {
+		return fail(e)
+	}
+	pa, found := m.Phys(c.arg(1))
+	if !found {
+		return fail(errno.EINVAL) // not DMA memory, or past its end
+	}
+	return ok(pa)
+}
