@@ -122,7 +122,8 @@ const (
 // Native system calls for device drivers (docs/drivers.md). The root
 // device capability (TypeDevice), which the first process is given (its
 // handle value is in VALENCE_DEVICE_ROOT), creates the others; each needs
-// RightManage on it.
+// RightManage on it. A PCI function's device capability (SysDevDerive)
+// creates only DMA memory and MSI vectors.
 const (
 	// SysDevMMIO: (device, phys, size) -> memory handle over the device
 	// registers at [phys, phys+size), page-aligned; mapped uncached and
@@ -159,6 +160,11 @@ const (
 	// SysDevInfo: (device, info *DevInfo, size) -> 0: the platform's
 	// PCI configuration windows and whether DMA is isolated.
 	SysDevInfo = NativeBase + 0x7A
+	// SysDevDerive: (root, function) -> device capability of the PCI
+	// function bus<<8|device<<3|function, for its driver: with it (and
+	// RightManage) only SysDMACreate and SysDevMSI (at most 32 live
+	// vectors) work; everything else needs the root (EPERM).
+	SysDevDerive = NativeBase + 0x7B
 )
 
 // Flags of SysDevIRQ.

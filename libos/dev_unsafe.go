@@ -95,3 +95,11 @@ func DevInfo(root ipc.Handle) (ipc.DevInfo, error) {
 	_, _, e := syscall.RawSyscall(ipc.SysDevInfo, uintptr(root), uintptr(unsafe.Pointer(&d)), unsafe.Sizeof(d))
 	return d, errOf("dev info", e)
 }
+
+// DevDerive returns the device capability of PCI function fn
+// (bus<<8|device<<3|function) for its driver: it creates only DMA memory
+// and MSI vectors.
+func DevDerive(root ipc.Handle, fn uint16) (ipc.Handle, error) {
+	r, _, e := syscall.RawSyscall(ipc.SysDevDerive, uintptr(root), uintptr(fn), 0)
+	return ipc.Handle(r), errOf("dev derive", e)
+}

@@ -1,10 +1,44 @@
 package obj
 
-// Device is the root device capability's object: whoever holds it with
-// RightManage may create device memory, IRQs, DMA memory and I/O port
-// ranges (docs/drivers.md). There is one, given to the first process.
+import "sync/atomic"
+
+// Device is the object of a device capability. The root (Function < 0),
+// given to the first process, lets its holder create device memory, IRQs,
+// DMA memory and I/O port ranges (docs/drivers.md), and derive the device
+// capability of one PCI function, which lets a driver create only DMA
+// memory and MSI vectors for its device (at most MaxFunctionMSIs).
 type Device struct {
-	ID uint64
+	ID       uint64
+	Function int32 // bus<<8 | device<<3 | function, or -1 for the root
+
+	msis atomic.Int32 // live MSI vectors made through a function's capability
+}
+
+// MaxFunctionMSIs bounds the MSI vectors one function's capability may
+// hold at once: there are 192 vectors for the whole system.
+const MaxFunctionMSIs = 32
+
+// IsRoot reports whether d is the root device capability's object.
+func (d *Device) IsRoot() bool { return d.Function < 0 }
+
+// TakeMSI counts one more vector for a function's capability; false if it
+// has its fill. The root is not limited.
+func (d *Device) TakeMSI() bool {
+	if d.IsRoot() {
+		return true
+	}
+	if d.msis.Add(1) > MaxFunctionMSIs {
+		d.msis.Add(-1)
+		return false
+	}
+	return true
+}
+
+// PutMSI gives back a vector TakeMSI counted.
+func (d *Device) PutMSI() {
+	if !d.IsRoot() {
+		d.msis.Add(-1)
+	}
 }
 
 // Ports is a range of x86 I/O ports [Base, Base+Count) a driver may read

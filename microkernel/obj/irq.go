@@ -23,6 +23,10 @@ type IRQ struct {
 	Addr uint64 // MSI: the address and data the device must write
 	Data uint32
 
+	// onFree runs once when the last capability is gone (the device
+	// capability's MSI count).
+	onFree func()
+
 	mu      sync.Mutex
 	notif   *Notification
 	bits    uint64
@@ -47,13 +51,14 @@ func NewGSI(gsi uint32, level, activeLow bool) (*IRQ, error) {
 }
 
 // NewMSI allocates an IRQ for a message-signalled interrupt; the driver
-// programs Addr and Data into its device.
-func NewMSI() (*IRQ, error) {
+// programs Addr and Data into its device. onFree, if not nil, runs when
+// the IRQ is released.
+func NewMSI(onFree func()) (*IRQ, error) {
 	line, addr, data, err := rt.AllocMSI()
 	if err != nil {
 		return nil, err
 	}
-	return register(&IRQ{ID: NewID(), Line: line, Addr: addr, Data: data}), nil
+	return register(&IRQ{ID: NewID(), Line: line, Addr: addr, Data: data, onFree: onFree}), nil
 }
 
 func register(q *IRQ) *IRQ {
@@ -146,7 +151,12 @@ func (q *IRQ) CapsGone() {
 	}
 	q.closed = true
 	q.notif = nil
+	onFree := q.onFree
+	q.onFree = nil
 	q.mu.Unlock()
+	if onFree != nil {
+		defer onFree()
+	}
 	irqs.Lock()
 	irqs.byLine[q.Line] = nil
 	irqs.Unlock()

@@ -105,7 +105,7 @@ var debugNativeNoSpace = map[uint64]bool{
 	ipc.SysProcEssential: true,
 	ipc.SysDevIRQ:        true, ipc.SysDevMSI: true, ipc.SysIRQBind: true, ipc.SysIRQAck: true,
 	ipc.SysDMACreate: true, ipc.SysMemPhys: true, ipc.SysDevPorts: true, ipc.SysPortIn: true,
-	ipc.SysPortOut: true, ipc.SysDevInfo: true, ipc.SysDevMMIO: true,
+	ipc.SysPortOut: true, ipc.SysDevInfo: true, ipc.SysDevMMIO: true, ipc.SysDevDerive: true,
 }
 
 // debugChecks returns what debug mode checks after system call nr.

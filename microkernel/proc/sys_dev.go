@@ -22,7 +22,7 @@ import (
 // ports of its console, timers and power-off.
 
 // deviceRoot is the object of the root device capability.
-var deviceRoot = &obj.Device{ID: obj.NewID()}
+var deviceRoot = &obj.Device{ID: obj.NewID(), Function: -1}
 
 // ecam is the PCI configuration window SysDevInfo reports.
 var ecam struct {
@@ -42,9 +42,38 @@ const deviceCost = 256
 // deviceRights are the rights a new device object's capability carries.
 const deviceRights = ipc.RightRead | ipc.RightWrite | ipc.RightMap | ipc.RightGrant | ipc.RightDuplicate | ipc.RightManage
 
+// devRoot checks that argument 0 is the root device capability with
+// RightManage: a function's capability may not do what needs the root
+// (EPERM).
 func devRoot(c *call) errno.Errno {
-	_, _, e := lookup[*obj.Device](c, 0, ipc.RightManage)
+	d, e := devAny(c)
+	if e == 0 && !d.IsRoot() {
+		return errno.EPERM
+	}
 	return e
+}
+
+// devAny returns the device capability in argument 0, the root or a
+// function's, with RightManage.
+func devAny(c *call) (*obj.Device, errno.Errno) {
+	d, _, e := lookup[*obj.Device](c, 0, ipc.RightManage)
+	return d, e
+}
+
+// sysDevDerive implements valence_dev_derive(root, function): the device
+// capability of PCI function bus<<8|device<<3|function, for its driver.
+func sysDevDerive(c *call) result {
+	if e := devRoot(c); e != 0 {
+		return fail(e)
+	}
+	fn := c.arg(1)
+	if fn > 0xFFFF {
+		return fail(errno.EINVAL)
+	}
+	if e := admitObject(deviceCost + handleCost); e != 0 {
+		return fail(e)
+	}
+	return insert(c, &obj.Device{ID: obj.NewID(), Function: int32(fn)}, ipc.RightManage|ipc.RightGrant|ipc.RightDuplicate)
 }
 
 // sysDevMMIO implements valence_dev_mmio(device, phys, size).
@@ -97,9 +126,11 @@ func sysDevIRQ(c *call) result {
 	return r
 }
 
-// sysDevMSI implements valence_dev_msi(device, msi *MSI).
+// sysDevMSI implements valence_dev_msi(device, msi *MSI): the root or a
+// function's capability.
 func sysDevMSI(c *call) result {
-	if e := devRoot(c); e != 0 {
+	d, e := devAny(c)
+	if e != 0 {
 		return fail(e)
 	}
 	var b [16]byte
@@ -109,8 +140,12 @@ func sysDevMSI(c *call) result {
 	if e := admitObject(deviceCost + handleCost); e != 0 {
 		return fail(e)
 	}
-	q, err := obj.NewMSI()
+	if !d.TakeMSI() {
+		return fail(errno.ENOSPC)
+	}
+	q, err := obj.NewMSI(d.PutMSI)
 	if err != nil {
+		d.PutMSI()
 		return fail(irqErrno(err))
 	}
 	binary.LittleEndian.PutUint64(b[0:], q.Addr)
@@ -163,9 +198,10 @@ func sysIRQAck(c *call) result {
 	return ok0()
 }
 
-// sysDMACreate implements valence_dma_create(device, size).
+// sysDMACreate implements valence_dma_create(device, size): the root or a
+// function's capability.
 func sysDMACreate(c *call) result {
-	if e := devRoot(c); e != 0 {
+	if _, e := devAny(c); e != 0 {
 		return fail(e)
 	}
 	size := c.arg(1)

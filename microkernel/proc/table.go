@@ -158,6 +158,7 @@ func init() {
 		ipc.SysPortIn:         {"valence_port_in", sysPortIn, full},
 		ipc.SysPortOut:        {"valence_port_out", sysPortOut, full},
 		ipc.SysDevInfo:        {"valence_dev_info", sysDevInfo, full},
+		ipc.SysDevDerive:      {"valence_dev_derive", sysDevDerive, full},
 		ipc.SysProcKill:       {"valence_proc_kill", sysProcKill, full},
 		ipc.SysProcWait:       {"valence_proc_wait", sysProcWait, full},
 		ipc.SysProcNotify:     {"valence_proc_notify", sysProcNotify, full},

@@ -32,7 +32,7 @@ var (
 	roles = map[string]func(args []string) int{}
 )
 
-func addTest(name string, run func() error)                { tests = append(tests, test{name, run}) }
+func addTest(name string, run func() error)            { tests = append(tests, test{name, run}) }
 func addRole(name string, run func(args []string) int) { roles[name] = run }
 
 // root is the root device capability (VALENCE_DEVICE_ROOT).

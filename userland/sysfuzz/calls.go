@@ -192,4 +192,5 @@ var calls = []fuzzCall{
 	{nr: ipc.SysPortIn},
 	{nr: ipc.SysPortOut},
 	{nr: ipc.SysDevInfo},
+	{nr: ipc.SysDevDerive},
 }
