@@ -1,6 +1,7 @@
 # Valence build, run and test entry points. See README.md.
 #
 #   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm] [DEBUG=1]
+#            [DISK=raw-image] [HOSTFWD='tcp::8080-:80 ...']
 #   make test          every test: hosted unit tests, then QEMU end-to-end tests
 #   make image         build/image/{valence.mb,initfs.tar,kernel.sym,root.img}
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
@@ -30,10 +31,18 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests drivers/lib
+MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests drivers/lib drivers/nvme drivers/pci
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
+# Drivers: every drivers/<module>/cmd/<name>/main.go goes into the initfs
+# as /bin/<name>; DRIVER_CMDS lists them as <module>/<name>.
+DRIVER_CMDS := $(patsubst drivers/%/main.go,%,$(wildcard drivers/*/cmd/*/main.go))
+DRIVER_PROGS := $(notdir $(DRIVER_CMDS))
+# The disk make run attaches as an NVMe drive, and the host ports it
+# forwards to the guest's virtio-net NIC (QEMU user networking).
+DISK ?= $(IMAGE_DIR)/root.img
+HOSTFWD ?=
 
 ifeq ($(ACCEL),kvm)
 QEMU_ACCEL := -accel kvm -cpu host
@@ -41,7 +50,8 @@ else
 QEMU_ACCEL := -accel tcg -cpu max
 endif
 
-# Mirrors tests/qemu.Args. On a terminal the console is multiplexed with the
+# Mirrors tests/qemu.Args, plus the devices make run attaches: DISK as an
+# NVMe drive and a virtio-net NIC on QEMU user networking. On a terminal the console is multiplexed with the
 # QEMU monitor (Ctrl-A x quits, Ctrl-A c for the monitor); on pipes it is not,
 # because the multiplexer can hand early input to the monitor instead.
 CONSOLE_TTY := -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline
@@ -52,7 +62,12 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-kernel $(IMAGE_DIR)/valence.mb \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
-	-append "$(if $(filter 1,$(DEBUG)),debug )$(CMDLINE)"
+	-append "$(if $(filter 1,$(DEBUG)),debug )$(CMDLINE)" \
+	-drive file=$(DISK),if=none,id=disk0,format=raw -device nvme,serial=valence0,drive=disk0 \
+	-netdev user,id=net0$(if $(strip $(HOSTFWD)),$(comma)hostfwd=$(subst $(space),$(comma)hostfwd=,$(strip $(HOSTFWD)))) \
+	-device virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56
+comma := ,
+space := $(subst ,, )
 
 .PHONY: all kernel userland image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
 
@@ -69,13 +84,17 @@ kernel: need-go
 	cd microkernel && $(KERNEL_ENV) $(GO) build -ldflags='$(KERNEL_LDFLAGS)' -o ../$(KERNEL) .
 
 userland: need-go
-	@mkdir -p $(BUILD)/userland
+	@mkdir -p $(BUILD)/userland $(BUILD)/drivers
 	cd userland && for p in $(USER_PROGS); do \
 		$(KERNEL_ENV) $(GO) build -o ../$(BUILD)/userland/$$p ./$$p || exit 1; done
+	@for c in $(DRIVER_CMDS); do m=$${c%%/cmd/*}; p=$${c##*/}; \
+		echo "build drivers/$$c"; \
+		(cd drivers/$$m && $(KERNEL_ENV) $(GO) build -o ../../$(BUILD)/drivers/$$p ./cmd/$$p) || exit 1; done
 
 image: kernel userland
 	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
 		$(foreach p,$(USER_PROGS),-add $(BUILD)/userland/$(p):/bin/$(p)) \
+		$(foreach p,$(DRIVER_PROGS),-add $(BUILD)/drivers/$(p):/bin/$(p)) \
 		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 \
 		-disk-size $(DISK_SIZE) -out $(IMAGE_DIR)
 
@@ -95,7 +114,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland drivers/lib; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland drivers/lib drivers/nvme drivers/pci; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu

@@ -66,3 +66,15 @@ func (d *KernelDMA) Free(b *Buffer) {
 }
 
 var _ DMA = (*KernelDMA)(nil)
+
+// Share returns a new capability on buffer b's memory, for a client to
+// map (read, write, map, grant; not manage).
+func (d *KernelDMA) Share(b *Buffer) (ipc.Handle, error) {
+	d.mu.Lock()
+	h, ok := d.bufs[b]
+	d.mu.Unlock()
+	if !ok {
+		return 0, fmt.Errorf("dev: Share of a buffer this allocator did not make")
+	}
+	return libos.Dup(h, ipc.RightRead|ipc.RightWrite|ipc.RightMap|ipc.RightGrant|ipc.RightDuplicate, 0)
+}

@@ -43,9 +43,15 @@ type MMIO struct {
 	size uint64
 }
 
-// MapMMIO maps the device memory capability h.
-func MapMMIO(h ipc.Handle) (*MMIO, error) {
-	b, err := libos.Map(h, protRW)
+// MapMMIO maps the device memory capability h for reading and writing.
+func MapMMIO(h ipc.Handle) (*MMIO, error) { return mapMMIO(h, protRW) }
+
+// MapMMIOReadOnly maps h for reading only (a driver's view of its
+// configuration space): a write through it is a fault.
+func MapMMIOReadOnly(h ipc.Handle) (*MMIO, error) { return mapMMIO(h, protRead) }
+
+func mapMMIO(h ipc.Handle, prot int) (*MMIO, error) {
+	b, err := libos.Map(h, prot)
 	if err != nil {
 		return nil, fmt.Errorf("dev: mapping registers: %w", err)
 	}
