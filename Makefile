@@ -31,7 +31,7 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests drivers/lib drivers/nvme drivers/pci
+MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests drivers/lib drivers/nvme drivers/pci drivers/virtio-net drivers/virtio-blk
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
@@ -114,7 +114,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland drivers/lib drivers/nvme drivers/pci; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland drivers/lib drivers/nvme drivers/pci drivers/virtio-net drivers/virtio-blk; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu

@@ -56,9 +56,15 @@ func (s *Server) RPC() *rpc.Server {
 	rpc.Handle(r, Identify, func(ctx context.Context, peer uint64, _ Empty) (Info, error) { return s.info, nil })
 	rpc.Handle(r, Attach, s.attach)
 	rpc.Handle(r, Detach, s.detach)
-	rpc.Handle(r, Read, func(ctx context.Context, peer uint64, io IO) (Empty, error) { return Empty{}, s.io(ctx, peer, OpRead, io) })
-	rpc.Handle(r, Write, func(ctx context.Context, peer uint64, io IO) (Empty, error) { return Empty{}, s.io(ctx, peer, OpWrite, io) })
-	rpc.Handle(r, Flush, func(ctx context.Context, peer uint64, _ Empty) (Empty, error) { return Empty{}, s.do(&Request{Op: OpFlush}) })
+	rpc.Handle(r, Read, func(ctx context.Context, peer uint64, io IO) (Empty, error) {
+		return Empty{}, s.io(ctx, peer, OpRead, io)
+	})
+	rpc.Handle(r, Write, func(ctx context.Context, peer uint64, io IO) (Empty, error) {
+		return Empty{}, s.io(ctx, peer, OpWrite, io)
+	})
+	rpc.Handle(r, Flush, func(ctx context.Context, peer uint64, _ Empty) (Empty, error) {
+		return Empty{}, s.do(&Request{Op: OpFlush})
+	})
 	return r
 }
 
