@@ -24,7 +24,10 @@
 // (§6.7; PCI Express Base r4.0 §7.6), decoding MSI, MSI-X, PCI Express
 // and vendor-specific capabilities (the last for virtio, virtio 1.1
 // §4.1.4). Bridges' bus numbers are recorded, not followed: firmware
-// numbered the buses, and the window covers all of them.
+// numbered the buses, and the window covers all of them. ScanBridges is
+// the economical alternative the PCI manager uses: it scans the first bus
+// and then only the buses behind the bridges found, and BusWindows is a
+// Space that maps each bus's 1 MiB of ECAM only when it is first used.
 //
 // # Invariants
 //
@@ -48,8 +51,10 @@
 //   - An out-of-range bus, device, function or register offset is a bug
 //     in the caller and panics, as dev.Regs does; a device cannot cause
 //     one.
-//   - Operations that program a device (EnableMSI, EnableMSIX) check
-//     every argument first and write nothing if one is wrong.
+//   - Operations that program a device (EnableMSI, EnableMSIX,
+//     EnableMSIXMasked, which hands MSI-X to a driver with every vector
+//     masked) check every argument first and write nothing if one is
+//     wrong.
 //
 // # Driver manifests
 //

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"valence.dev/libos"
+)
+
+func init() {
+	addTest("pci-list", testPCIList)
+	addTest("nvme-identify", testNVMeIdentify)
+	addTest("nvme-patterns", testNVMePatterns)
+	addTest("nvme-kill", testNVMeKill)
+}
+
+// QEMU's devices as the tests attach them (tests/drivers_test.go).
+const (
+	nvmeVendor, nvmeDevice = 0x1b36, 0x0010
+	nvmeModel              = "QEMU NVMe Ctrl"
+	nvmeSerial             = "valence-test"
+)
+
+func testPCIList(ctx context.Context) error {
+	f, err := waitFunction(ctx, nvmeVendor, nvmeDevice, "running")
+	if err != nil {
+		return err
+	}
+	if f.Driver != "nvmed" || f.Name != "nvme0" || f.PID == 0 {
+		return fmt.Errorf("the NVMe function: %+v, want driver nvmed registered as nvme0", f)
+	}
+	fs, err := registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, f := range fs {
+		seen[fmt.Sprintf("%04x:%04x", f.Vendor, f.Device)] = true
+		fmt.Printf("drvtests: lspci: %s [%s] %s\n", f.Line, f.Driver, f.State)
+	}
+	for _, want := range []string{"8086:29c0", "1b36:0010", "1af4:1041", "1af4:1042"} {
+		if !seen[want] {
+			return fmt.Errorf("pcid lists no %s", want)
+		}
+	}
+	return nil
+}
+
+func testNVMeIdentify(ctx context.Context) error {
+	h, err := lookup(ctx, "nvme0")
+	if err != nil {
+		return err
+	}
+	defer libos.Close(h)
+	d, err := openDisk(ctx, h)
+	if err != nil {
+		return err
+	}
+	i := d.info
+	fmt.Printf("drvtests: nvme0: %q serial %q, %d blocks of %d bytes, at most %d per request\n", i.Model, i.Serial, i.Sectors, i.SectorSize, i.MaxSectors)
+	if i.Model != nvmeModel || i.Serial != nvmeSerial {
+		return fmt.Errorf("model %q serial %q, want %q %q", i.Model, i.Serial, nvmeModel, nvmeSerial)
+	}
+	if i.SectorSize != 512 || i.Sectors != diskBytes()/512 {
+		return fmt.Errorf("%d blocks of %d bytes, want %d of 512", i.Sectors, i.SectorSize, diskBytes()/512)
+	}
+	return nil
+}
+
+// diskBytes is the NVMe disk's size the test attached (DISK_MIB).
+func diskBytes() uint64 { return uint64(envInt("DISK_MIB", 32)) << 20 }
+
+func testNVMePatterns(ctx context.Context) error {
+	h, err := lookup(ctx, "nvme0")
+	if err != nil {
+		return err
+	}
+	defer libos.Close(h)
+	d, err := openDisk(ctx, h)
+	if err != nil {
+		return err
+	}
+	seed := uint64(time.Now().UnixNano())
+	t0 := time.Now()
+	if n, err := d.sweep(ctx, true, seed, nil); err != nil {
+		return fmt.Errorf("writing (after %d chunks): %w", n, err)
+	}
+	if err := d.c.Flush(ctx); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	t1 := time.Now()
+	n, err := d.sweep(ctx, false, seed, nil)
+	if err != nil {
+		return fmt.Errorf("reading back (after %d chunks): %w", n, err)
+	}
+	mib := float64(d.info.Sectors*uint64(d.info.SectorSize)) / (1 << 20)
+	fmt.Printf("drvtests: nvme0: %.0f MiB written in %v and read back intact in %v, %d requests in flight\n",
+		mib, t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond), slots)
+	return d.c.Detach(ctx, d.id)
+}
+
+// testNVMeKill kills nvmed while a sweep is writing: every request must
+// end with an error (the driver died), none may hang, and pcid must see
+// the driver end.
+func testNVMeKill(ctx context.Context) error {
+	h, err := lookup(ctx, "nvme0")
+	if err != nil {
+		return err
+	}
+	defer libos.Close(h)
+	d, err := openDisk(ctx, h)
+	if err != nil {
+		return err
+	}
+	f, err := waitFunction(ctx, nvmeVendor, nvmeDevice, "running")
+	if err != nil {
+		return err
+	}
+	var started atomic.Bool
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.sweep(ctx, true, 7, func() bool { started.Store(true); return false })
+		done <- err
+	}()
+	for !started.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // well into the sweep
+	if err := syscall.Kill(int(f.PID), syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing nvmed (pid %d): %v", f.PID, err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			return errors.New("the sweep finished although its driver was killed")
+		}
+		if !errPeerDied(err) {
+			return fmt.Errorf("the sweep failed with %v, want the driver's death (EOWNERDEAD)", err)
+		}
+		fmt.Printf("drvtests: nvme0: killed mid-sweep; the client got %v\n", err)
+	case <-time.After(generous):
+		return errors.New("the sweep hangs after its driver was killed")
+	}
+	g, err := waitFunction(ctx, nvmeVendor, nvmeDevice, "exited")
+	if err != nil {
+		return err
+	}
+	if g.State != "exited: killed by SIGKILL" {
+		return fmt.Errorf("pcid says %q, want exited: killed by SIGKILL", g.State)
+	}
+	if _, err := registry.Lookup(ctx, "nvme0"); err == nil {
+		return errors.New("nvme0 is still registered after its driver died")
+	}
+	return nil
+}
