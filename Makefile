@@ -1,7 +1,7 @@
 # Valence build, run and test entry points. See README.md.
 #
 #   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm] [DEBUG=1]
-#            [DISK=raw-image] [HOSTFWD='tcp::8080-:80 ...']
+#            [DISK=raw-image] [HOSTFWD='tcp::8080-:80 ...'] [QEMU_EXTRA='-device edu']
 #   make test          every test: hosted unit tests, then QEMU end-to-end tests
 #   make image         build/image/{valence.mb,initfs.tar,kernel.sym,root.img}
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
@@ -31,7 +31,7 @@ TEST_TIMEOUT ?= 60m
 # physical address = link address - 0xffffffff80000000 (see docs/boot.md).
 KERNEL_LDFLAGS := -T=-0x7fdff000
 KERNEL_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
-MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests drivers/lib drivers/nvme drivers/pci drivers/virtio-net drivers/virtio-blk
+MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland tests drivers/lib drivers/nvme drivers/pci drivers/virtio-net drivers/virtio-blk drivers/edu
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
@@ -43,6 +43,8 @@ DRIVER_PROGS := $(notdir $(DRIVER_CMDS))
 # forwards to the guest's virtio-net NIC (QEMU user networking).
 DISK ?= $(IMAGE_DIR)/root.img
 HOSTFWD ?=
+# More QEMU arguments for make run (devices, say).
+QEMU_EXTRA ?=
 
 ifeq ($(ACCEL),kvm)
 QEMU_ACCEL := -accel kvm -cpu host
@@ -65,7 +67,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-append "$(if $(filter 1,$(DEBUG)),debug )$(CMDLINE)" \
 	-drive file=$(DISK),if=none,id=disk0,format=raw -device nvme,serial=valence0,drive=disk0 \
 	-netdev user,id=net0$(if $(strip $(HOSTFWD)),$(comma)hostfwd=$(subst $(space),$(comma)hostfwd=,$(strip $(HOSTFWD)))) \
-	-device virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56
+	-device virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56 $(QEMU_EXTRA)
 comma := ,
 space := $(subst ,, )
 
@@ -114,7 +116,7 @@ vet: need-go
 # Hosted tests: every package except the QEMU end-to-end tests, which the
 # test target runs once the image is built.
 test-hosted: need-go vet
-	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland drivers/lib drivers/nvme drivers/pci drivers/virtio-net drivers/virtio-blk; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
+	@for m in caps ipc libos microkernel servers/fs servers/net tools/bench tools/mkimage userland drivers/lib drivers/nvme drivers/pci drivers/virtio-net drivers/virtio-blk drivers/edu; do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	cd tests && $(GO) test -count=1 ./qemu/...
 
 test: need-go need-qemu

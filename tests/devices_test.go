@@ -23,6 +23,9 @@ var devicesConsole = []string{
 	`pci: configuration window \(ECAM\) at 0xb0000000 for buses 0-255; DMA is not isolated`,
 	`proc: pid 1 \(devtests\): dev-mmio refused \(EPERM\): mm: device range 0x200000\+0x1000 overlaps RAM at 0x100000-`,
 	`proc: pid 1 \(devtests\): dev-mmio refused \(EPERM\): mm: device range 0xfee00000\+0x1000 overlaps the local APIC`,
+	// The faulty driver's wild pointer and its port I/O in ring 3.
+	`proc: pid \d+ \(devtests\) exited with status 2; last fault: page fault: SIGSEGV at 0xfe[0-9a-f]{6} `,
+	`proc: pid \d+ \(devtests\) exited with status 2; last fault: #GP general protection: SIGSEGV`,
 }
 
 // TestDevices runs devtests as init in debug mode, with the edu device

@@ -9,7 +9,7 @@ import (
 
 // drvtests are the checks the drvtests program reports (userland/drvtests):
 // pcid and the drivers it starts, reached through its registry.
-var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill"}
+var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial"}
 
 // driversConsole are lines that must appear: pcid's listing and driver
 // starts, the NVMe driver's identification, and pcid noticing its death.
@@ -20,6 +20,8 @@ var driversConsole = []string{
 	`pcid: nvmed \(00:\d\d\.0\) registered nvme0 \(block\)`,
 	`drvtests: nvme0: 32 MiB written in .* and read back intact`,
 	`pcid: nvmed \(00:\d\d\.0\) exited: killed by SIGKILL`,
+	`edud: 00:\d\d\.0: edu device version 1\.0, BAR0 1024 KiB`,
+	`pcid: edud \(00:\d\d\.0\) registered edu0 \(edu\)`,
 }
 
 // scratchDisk returns a fresh sparse raw disk image of mib MiB.
@@ -38,7 +40,8 @@ func scratchDisk(t *testing.T, name string, mib int64) string {
 }
 
 // driverDevices are the devices TestDrivers attaches: a 32 MiB NVMe disk,
-// a virtio-net NIC on QEMU's user network, a 16 MiB virtio-blk disk.
+// a virtio-net NIC on QEMU's user network, a 16 MiB virtio-blk disk, and
+// QEMU's edu teaching device (the tutorial driver's).
 func driverDevices(t *testing.T) []string {
 	return []string{
 		"-drive", "file=" + scratchDisk(t, "nvme.img", 32) + ",if=none,id=nvm,format=raw",
@@ -47,6 +50,7 @@ func driverDevices(t *testing.T) []string {
 		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56",
 		"-drive", "file=" + scratchDisk(t, "vblk.img", 16) + ",if=none,id=vblk,format=raw",
 		"-device", "virtio-blk-pci,drive=vblk,disable-legacy=on",
+		"-device", "edu",
 	}
 }
 

@@ -3,6 +3,7 @@ module valence.dev/userland
 go 1.26.3
 
 require (
+	valence.dev/drivers/edu v0.0.0
 	valence.dev/drivers/lib v0.0.0
 	valence.dev/ipc v0.0.0
 	valence.dev/libos v0.0.0
@@ -21,3 +22,5 @@ replace valence.dev/libos => ../libos
 replace valence.dev/ipc => ../ipc
 
 replace valence.dev/drivers/lib => ../drivers/lib
+
+replace valence.dev/drivers/edu => ../drivers/edu

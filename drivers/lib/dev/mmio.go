@@ -73,7 +73,13 @@ func (r *MMIO) at(off uint64, width uint64) uintptr {
 	return r.base + uintptr(off)
 }
 
-func (r *MMIO) Len() uint64                  { return r.size }
+func (r *MMIO) Len() uint64 { return r.size }
+
+// Mapping returns the whole mapping r was made from, for code that must
+// reach it by address (a DMA engine's view, a deliberately wild pointer in
+// a test); accesses through it are not of a guaranteed width.
+func (r *MMIO) Mapping() []byte { return r.mem }
+
 func (r *MMIO) Read8(off uint64) uint8       { return mmioRead8(r.at(off, 1)) }
 func (r *MMIO) Read16(off uint64) uint16     { return mmioRead16(r.at(off, 2)) }
 func (r *MMIO) Read32(off uint64) uint32     { return mmioRead32(r.at(off, 4)) }

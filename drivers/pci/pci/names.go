@@ -29,7 +29,7 @@ func VendorName(vendor uint16) string {
 var vendorNames = map[uint16]string{
 	0x1022: "Advanced Micro Devices, Inc. [AMD]",
 	0x10de: "NVIDIA Corporation",
-	0x1234: "QEMU (std VGA)", // Bochs/QEMU standard VGA; not a PCI-SIG member
+	0x1234: "QEMU", // QEMU's own devices (std VGA, edu); not a PCI-SIG member
 	0x144d: "Samsung Electronics Co Ltd",
 	0x15ad: "VMware",
 	0x1af4: "Red Hat, Inc.", // virtio devices

@@ -25,7 +25,7 @@ func TestFunctionString(t *testing.T) {
 		},
 		{
 			Function{Addr: Address{0, 1, 0}, Vendor: 0x1234, Device: 0x1111, Class: 0x03, Revision: 2},
-			"00:01.0 VGA compatible controller [0300]: QEMU (std VGA) [1234:1111] (rev 02)",
+			"00:01.0 VGA compatible controller [0300]: QEMU [1234:1111] (rev 02)",
 		},
 		{ // known class, unknown subclass: the class's name
 			Function{Addr: Address{0xff, 31, 7}, Vendor: 0xabcd, Device: 0x1234, Class: 0x01, Subclass: 0x42},
