@@ -52,8 +52,9 @@ else
 QEMU_ACCEL := -accel tcg -cpu max
 endif
 
-# Mirrors tests/qemu.Args, plus the devices make run attaches: DISK as an
-# NVMe drive and a virtio-net NIC on QEMU user networking. On a terminal the console is multiplexed with the
+# Mirrors tests/qemu.Args (with the IOMMU), plus the devices make run
+# attaches: DISK as an NVMe drive and a virtio-net NIC on QEMU user
+# networking. On a terminal the console is multiplexed with the
 # QEMU monitor (Ctrl-A x quits, Ctrl-A c for the monitor); on pipes it is not,
 # because the multiplexer can hand early input to the monitor instead.
 CONSOLE_TTY := -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline
@@ -61,7 +62,7 @@ CONSOLE_PIPE := -chardev stdio,id=con,signal=off -serial chardev:con -monitor no
 QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-action reboot=shutdown \
 	$$(if [ -t 0 ]; then echo '$(CONSOLE_TTY)'; else echo '$(CONSOLE_PIPE)'; fi) \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -device intel-iommu,intremap=off \
 	-kernel $(IMAGE_DIR)/valence.mb \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
 	-append "$(if $(filter 1,$(DEBUG)),debug )$(CMDLINE)" \

@@ -11,6 +11,7 @@ import (
 
 	"valence.dev/microkernel/acpi"
 	"valence.dev/microkernel/console"
+	"valence.dev/microkernel/dma"
 	"valence.dev/microkernel/initfs"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
@@ -144,6 +145,10 @@ func setupACPI() {
 		return
 	}
 	klog.Printf("interrupts: %d I/O APIC(s); COM1 input on IRQ %d", rt.IOAPICCount(), 4)
+	// After the interrupt controllers: the IOMMU reports faults by MSI.
+	if err := dma.Init(t.DMAR); err != nil {
+		klog.Printf("%v", err)
+	}
 }
 
 func loadInitfs() *initfs.FS {

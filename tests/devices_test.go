@@ -20,7 +20,11 @@ var eduDevice = []string{"-device", "edu,dma_mask=0xffffffffffffffff"}
 // devicesConsole are lines the kernel must print: the PCI configuration
 // window from ACPI's MCFG at boot, and the reason for each refused window.
 var devicesConsole = []string{
-	`pci: configuration window \(ECAM\) at 0xb0000000 for buses 0-255; DMA is not isolated`,
+	`pci: configuration window \(ECAM\) at 0xb0000000 for buses 0-255`,
+	`dma: VT-d 1\.0 IOMMU at 0xfed90000: 39-bit, 3-level tables; DMA is isolated per PCI function`,
+	// The faulty driver's DMA into the kernel, blocked and punished.
+	`dma: DMA fault: 00:\d\d\.0 write at 0x200000`,
+	`dma: killing pid \d+ \(devtests\), the driver of 00:\d\d\.0, for its device's DMA fault`,
 	`proc: pid 1 \(devtests\): dev-mmio refused \(EPERM\): mm: device range 0x200000\+0x1000 overlaps RAM at 0x100000-`,
 	`proc: pid 1 \(devtests\): dev-mmio refused \(EPERM\): mm: device range 0xfee00000\+0x1000 overlaps the local APIC`,
 	// The faulty driver's wild pointer and its port I/O in ring 3.

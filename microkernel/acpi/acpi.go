@@ -71,6 +71,7 @@ type Tables struct {
 	FADT *FADT // nil if absent or rejected (see Problems)
 	MADT *MADT // nil if absent or rejected (see Problems)
 	MCFG *MCFG // nil if absent or rejected (see Problems)
+	DMAR *DMAR // nil if absent or rejected (see Problems): no VT-d
 
 	// Signatures lists every table that was read and verified, in the
 	// order visited: the root table, its entries, then the DSDT.
@@ -190,6 +191,17 @@ func (t *Tables) use(sig string, pa uint64, tbl []byte) {
 			return
 		}
 		t.MCFG = m
+	case "DMAR":
+		if t.DMAR != nil {
+			t.problem(sig, pa, fmt.Errorf("%w: second DMAR ignored", ErrMalformed))
+			return
+		}
+		d, err := ParseDMAR(tbl)
+		if err != nil {
+			t.problem(sig, pa, err)
+			return
+		}
+		t.DMAR = d
 	}
 }
 

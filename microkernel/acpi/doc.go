@@ -25,6 +25,10 @@
 //     type 5), processor local APICs and x2APICs (types 0 and 9), I/O
 //     APICs (type 1), interrupt source overrides (type 2), NMI sources
 //     (type 3) and local APIC NMIs (types 4 and 10).
+//   - MCFG (PCI Firmware Specification 3.2 §4.1.2): each segment's PCI
+//     Express configuration window (ECAM).
+//   - DMAR (Intel VT-d specification §8): the DMA remapping units, their
+//     register bases and device scopes, and the reserved memory regions.
 //   - 7.4.2 \_Sx system states: the SLP_TYPa and SLP_TYPb values for S5,
 //     found by recognising the AML encoding of Name(_S5_, Package(){...})
 //     in the DSDT: NameOp 0x08, an optional root prefix '\', the name

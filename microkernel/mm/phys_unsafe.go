@@ -33,3 +33,7 @@ func words(va uintptr, n uint64) []uint64 {
 // addrOf returns the address of a kernel variable (used to find the physical
 // location of page tables in the kernel image).
 func addrOf(p *amd64.PageTable) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// PhysPage returns the 4 KiB page at physical address pa as 512 words,
+// through the direct map (an IOMMU's tables, say).
+func PhysPage(pa uint64) *[512]uint64 { return (*[512]uint64)(table(pa)) }

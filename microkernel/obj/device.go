@@ -1,6 +1,11 @@
 package obj
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+
+	"valence.dev/microkernel/dma"
+)
 
 // Device is the object of a device capability. The root (Function < 0),
 // given to the first process, lets its holder create device memory, IRQs,
@@ -12,6 +17,42 @@ type Device struct {
 	Function int32 // bus<<8 | device<<3 | function, or -1 for the root
 
 	msis atomic.Int32 // live MSI vectors made through a function's capability
+
+	mu     sync.Mutex
+	domain *dma.Domain // the function's IOMMU domain, once it has DMA memory
+	gone   bool
+}
+
+// Domain returns the function's IOMMU domain, made the first time, with a
+// reference for the caller; nil without an IOMMU or for the root.
+func (d *Device) Domain() (*dma.Domain, error) {
+	if d.IsRoot() {
+		return nil, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.domain == nil {
+		dom, err := dma.ForFunction(uint16(d.Function))
+		if err != nil || dom == nil {
+			return nil, err
+		}
+		d.domain = dom // the object's own reference
+	}
+	d.domain.Retain()
+	return d.domain, nil
+}
+
+// CapsGone drops the object's reference on its domain when its last
+// capability is gone: the domain lives on only while DMA memory made
+// through it does.
+func (d *Device) CapsGone() {
+	d.mu.Lock()
+	dom := d.domain
+	d.domain, d.gone = nil, true
+	d.mu.Unlock()
+	if dom != nil {
+		dom.Release()
+	}
 }
 
 // MaxFunctionMSIs bounds the MSI vectors one function's capability may

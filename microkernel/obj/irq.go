@@ -74,13 +74,12 @@ func dispatch() {
 	for {
 		seq := rt.IRQSeq()
 		for line := range irqs.byLine {
-			if rt.TakeIRQ(line) == 0 {
-				continue
-			}
+			// Only lines of IRQ objects: the kernel serves some lines
+			// itself (the IOMMU's faults, package dma).
 			irqs.Lock()
 			q := irqs.byLine[line]
 			irqs.Unlock()
-			if q != nil {
+			if q != nil && rt.TakeIRQ(line) > 0 {
 				q.fire()
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"valence.dev/microkernel/dma"
 	"valence.dev/microkernel/mm"
 )
 
@@ -22,6 +23,8 @@ type Memory struct {
 	// are never freed, and are mapped uncached. DMA objects are contiguous
 	// RAM whose physical address the holder may learn (Phys).
 	Device, DMA bool
+
+	dom *dma.Domain // DMA memory mapped into a function's IOMMU domain
 
 	mu       sync.Mutex
 	frames   []uint64
@@ -82,8 +85,10 @@ const MaxDMA = 4 << 20
 
 // NewDMAMemory allocates size bytes (rounded up to pages) of zeroed,
 // physically contiguous memory for a device to reach by DMA; onFree is as
-// for NewMemory.
-func NewDMAMemory(size uint64, onFree func()) (*Memory, error) {
+// for NewMemory. With dom (an IOMMU domain, retained by the caller for the
+// object), the frames are mapped into it at their physical addresses, and
+// unmapped before they are freed.
+func NewDMAMemory(size uint64, onFree func(), dom *dma.Domain) (*Memory, error) {
 	if size == 0 || size > MaxDMA {
 		return nil, errors.New("obj: bad DMA memory size")
 	}
@@ -94,7 +99,17 @@ func NewDMAMemory(size uint64, onFree func()) (*Memory, error) {
 	if !ok {
 		return nil, ErrNoMemory
 	}
-	m := &Memory{ID: NewID(), Size: n * mm.PageSize, DMA: true, frames: make([]uint64, n), onFree: onFree}
+	if dom != nil {
+		if err := dom.Map(pa, n); err != nil {
+			fl := mm.Lock()
+			for i := uint64(0); i < n; i++ {
+				mm.FreeFrame(pa + i*mm.PageSize)
+			}
+			mm.Unlock(fl)
+			return nil, ErrNoMemory
+		}
+	}
+	m := &Memory{ID: NewID(), Size: n * mm.PageSize, DMA: true, frames: make([]uint64, n), onFree: onFree, dom: dom}
 	for i := range m.frames {
 		m.frames[i] = pa + uint64(i)*mm.PageSize
 	}
@@ -160,6 +175,11 @@ func (m *Memory) free() {
 	m.mu.Unlock()
 	if m.Device {
 		return // the device's registers: nothing to give back
+	}
+	if m.dom != nil {
+		// No device may reach the frames once they are someone else's.
+		m.dom.Unmap(frames[0], uint64(len(frames)))
+		m.dom.Release()
 	}
 	fl := mm.Lock()
 	for _, f := range frames {

@@ -108,6 +108,8 @@ func orphaned(objs []caps.Object) {
 			endpointClosed(o)
 		case *obj.IRQ:
 			o.CapsGone()
+		case *obj.Device:
+			o.CapsGone()
 		}
 	}
 }

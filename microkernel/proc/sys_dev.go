@@ -3,10 +3,15 @@ package proc
 import (
 	"encoding/binary"
 	"errors"
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
 
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/dma"
+	"valence.dev/microkernel/iommu"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/obj"
@@ -33,7 +38,41 @@ var ecam struct {
 // SetECAM records the PCI Express configuration window of segment 0.
 func SetECAM(base uint64, start, end uint8) {
 	ecam.base, ecam.start, ecam.end = base, start, end
-	klog.Printf("pci: configuration window (ECAM) at %#x for buses %d-%d; DMA is not isolated (no IOMMU support yet)", base, start, end)
+	klog.Printf("pci: configuration window (ECAM) at %#x for buses %d-%d", base, start, end)
+}
+
+// drivers maps a PCI function to the last process that made DMA memory or
+// an MSI vector through its capability: its driver, which a DMA fault by
+// the function kills.
+var drivers struct {
+	sync.Mutex
+	pid map[uint16]int
+}
+
+func noteDriver(fn uint16, p *Process) {
+	drivers.Lock()
+	if drivers.pid == nil {
+		drivers.pid = map[uint16]int{}
+	}
+	drivers.pid[fn] = p.PID
+	drivers.Unlock()
+}
+
+func init() {
+	dma.OnFault = func(fn uint16, f iommu.Fault) {
+		drivers.Lock()
+		pid, found := drivers.pid[fn]
+		drivers.Unlock()
+		if !found {
+			return // no driver made DMA memory for it: nothing to blame
+		}
+		p, ok := Lookup(pid)
+		if !ok || p == nil || p.Exiting() {
+			return
+		}
+		klog.Printf("dma: killing pid %d (%s), the driver of %s, for its device's DMA fault (%v)", p.PID, p.Name, dma.FunctionString(fn), f.Reason)
+		p.Kill(linux.SIGKILL)
+	}
 }
 
 // deviceCost is the kernel heap charged for a device object.
@@ -143,6 +182,9 @@ func sysDevMSI(c *call) result {
 	if !d.TakeMSI() {
 		return fail(errno.ENOSPC)
 	}
+	if !d.IsRoot() {
+		noteDriver(uint16(d.Function), c.p)
+	}
 	q, err := obj.NewMSI(d.PutMSI)
 	if err != nil {
 		d.PutMSI()
@@ -201,7 +243,8 @@ func sysIRQAck(c *call) result {
 // sysDMACreate implements valence_dma_create(device, size): the root or a
 // function's capability.
 func sysDMACreate(c *call) result {
-	if _, e := devAny(c); e != 0 {
+	d, e := devAny(c)
+	if e != 0 {
 		return fail(e)
 	}
 	size := c.arg(1)
@@ -213,10 +256,25 @@ func sysDMACreate(c *call) result {
 	if !acct.chargeMemory(pages, c.p.limit(ipc.RlimitMemObjects)) {
 		return fail(errno.ENOMEM)
 	}
-	m, err := obj.NewDMAMemory(size, func() { acct.memObjects.Add(-int64(pages)) })
+	// Through a function's capability, with an IOMMU, the memory is
+	// mapped into that function's domain: its device, and only it, can
+	// reach it. Made through the root, no device can.
+	dom, err := d.Domain()
 	if err != nil {
 		acct.memObjects.Add(-int64(pages))
+		klog.Printf("proc: pid %d (%s): no IOMMU domain for %s: %v", c.p.PID, c.p.Name, dma.FunctionString(uint16(d.Function)), err)
 		return fail(errno.ENOMEM)
+	}
+	m, err := obj.NewDMAMemory(size, func() { acct.memObjects.Add(-int64(pages)) }, dom)
+	if err != nil {
+		acct.memObjects.Add(-int64(pages))
+		if dom != nil {
+			dom.Release()
+		}
+		return fail(errno.ENOMEM)
+	}
+	if !d.IsRoot() {
+		noteDriver(uint16(d.Function), c.p)
 	}
 	r := insert(c, m, deviceRights&^ipc.RightManage)
 	if r.err != 0 {

@@ -9,6 +9,7 @@ import (
 	"valence.dev/ipc"
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/clock"
+	"valence.dev/microkernel/dma"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/obj"
 	"valence.dev/microkernel/rt"
@@ -132,7 +133,9 @@ func sysDevInfo(c *call) result {
 	var b [24]byte
 	binary.LittleEndian.PutUint64(b[0:], ecam.base)
 	b[8], b[9] = ecam.start, ecam.end
-	// b[12:16]: flags; no IOMMU support yet, so DevDMAIsolated is clear.
+	if dma.Enabled() {
+		binary.LittleEndian.PutUint32(b[12:], ipc.DevDMAIsolated)
+	}
 	n := c.arg(2)
 	if n > uint64(len(b)) {
 		n = uint64(len(b))

@@ -58,6 +58,7 @@ func (opts Options) accel() (accel, cpu string) {
 //	-display none -no-reboot -action reboot=shutdown
 //	-chardev stdio,id=con,signal=off -serial chardev:con -monitor none
 //	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+//	-device intel-iommu,intremap=off
 //	-kernel <Kernel> -initrd "<Initfs> initfs,<Syms> ksym"
 //	-append "<Cmdline>" <ExtraArgs...>
 //
@@ -92,6 +93,9 @@ func Args(p Paths, opts Options) []string {
 		"-serial", "chardev:con",
 		"-monitor", "none",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		// The IOMMU (VT-d) confines each PCI function's DMA
+		// (docs/drivers.md); it must come before the PCI devices.
+		"-device", "intel-iommu,intremap=off",
 		"-kernel", p.Kernel,
 		"-initrd", initrd,
 		"-append", opts.Cmdline,

@@ -16,6 +16,7 @@ func TestArgs(t *testing.T) {
 			"-display", "none", "-no-reboot", "-action", "reboot=shutdown",
 			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-monitor", "none",
 			"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+			"-device", "intel-iommu,intremap=off",
 			"-kernel", "/r/build/image/valence.mb",
 			"-initrd", "/r/build/image/initfs.tar initfs,/r/build/image/kernel.sym ksym",
 			"-append", cmdline,

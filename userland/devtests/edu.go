@@ -48,6 +48,7 @@ type edu struct {
 	cfg  *dev.MMIO // its 4 KiB of configuration space
 	regs *dev.MMIO // BAR0
 	msi  int       // offset of the MSI capability
+	fn   uint16    // bus<<8 | device<<3 | function
 }
 
 var theEdu *edu
@@ -92,7 +93,7 @@ func findEdu() (*edu, error) {
 			return nil, err
 		}
 		cfg.Write16(4, cfg.Read16(4)|1<<1|1<<2|1<<10) // memory space, bus master, INTx disabled
-		e := &edu{cfg: cfg, regs: regs}
+		e := &edu{cfg: cfg, regs: regs, fn: uint16(d << 3)}
 		for p, n := uint64(cfg.Read8(0x34))&^3, 0; p >= 0x40 && n < 48; p, n = uint64(cfg.Read8(p+1))&^3, n+1 {
 			if cfg.Read8(p) == 0x05 {
 				e.msi = int(p)
@@ -265,7 +266,14 @@ func testEduDMA() error {
 	}
 	defer libos.Close(irq)
 	defer libos.Close(n)
-	dma := dev.NewKernelDMA(root)
+	// Through the device's own capability: with an IOMMU, DMA memory made
+	// through the root is no device's to reach.
+	fn, err := libos.DevDerive(root, e.fn)
+	if err != nil {
+		return err
+	}
+	defer libos.Close(fn)
+	dma := dev.NewKernelDMA(fn)
 	src, err := dma.Alloc(4096, 4096)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func testFaultyDriver() error {
 	if err != nil {
 		return err
 	}
-	fn, err := libos.DevDerive(root, 0)
+	fn, err := libos.DevDerive(root, e.fn)
 	if err != nil {
 		return err
 	}
@@ -48,15 +48,26 @@ func testFaultyDriver() error {
 	}
 	libos.Close(n) // the child binds its own
 	defer libos.Close(irq)
-	cases := []struct {
+	type faultyCase struct {
 		mode string
-		// want describes how the child must end: an exit status, or -signal.
-		want int
-	}{
+		want int // how the child must end: an exit status, or -signal
+	}
+	cases := []faultyCase{
 		{"mmio", 0},      // every request outside its device refused
-		{"wild", 2},      // read past its window: SIGSEGV, the Go runtime exits 2
+		{"wild", 2},      // its BAR's physical address as a pointer: SIGSEGV, the Go runtime exits 2
 		{"ports", 2},     // IN in ring 3: #GP, SIGSEGV, exit 2
 		{"irq-flood", 0}, // a thousand interrupts, never acknowledged: one notification
+	}
+	// Its device told to write into the kernel: only an IOMMU can stop
+	// that, and the kernel then kills the driver.
+	info, err := libos.DevInfo(root)
+	if err != nil {
+		return err
+	}
+	if info.Flags&ipc.DevDMAIsolated != 0 {
+		cases = append(cases, faultyCase{"dma", -int(syscall.SIGKILL)})
+	} else {
+		fmt.Println("devtests: faulty-driver: DMA is not isolated (no IOMMU): the DMA attack is not tried")
 	}
 	for _, c := range cases {
 		handles := []ipc.Handle{fn, win}
@@ -71,6 +82,12 @@ func testFaultyDriver() error {
 		libos.Close(p)
 		if err != nil {
 			return err
+		}
+		if c.want < 0 {
+			if !st.Signaled() || st.Signal() != syscall.Signal(-c.want) {
+				return fmt.Errorf("faulty driver %q ended with wait status %#x, want killed by signal %d", c.mode, uint32(st), -c.want)
+			}
+			continue
 		}
 		if !st.Exited() || st.ExitStatus() != c.want {
 			return fmt.Errorf("faulty driver %q ended with wait status %#x, want exit status %d", c.mode, uint32(st), c.want)
@@ -113,6 +130,28 @@ func roleFaulty(args []string) int {
 		fmt.Println("devtests: faulty: in from COM1 in ring 3")
 		inb(0x3F8)
 		return 7
+	case "dma":
+		// Become the function's driver (DMA memory through its
+		// capability), then aim the device's DMA engine at the kernel
+		// image's physical pages instead.
+		d, err := libos.DMACreate(fn, 4096)
+		if err != nil {
+			return 8
+		}
+		defer libos.Close(d)
+		regs, err := dev.MapMMIO(win)
+		if err != nil {
+			return 8
+		}
+		fmt.Println("devtests: faulty: DMA into the kernel's memory at 0x200000")
+		for i := 0; i < 100; i++ {
+			regs.Write64(eduDMASrc, eduBuffer)
+			regs.Write64(eduDMADst, 0x200000)
+			regs.Write64(eduDMACount, 64)
+			regs.Write64(eduDMACmd, 1|2)
+			time.Sleep(10 * time.Millisecond)
+		}
+		return 7 // not reached: the kernel kills the driver at the first fault
 	case "irq-flood":
 		if len(hs) < 3 {
 			return 9

@@ -82,6 +82,11 @@ func ReadCR4() uint64
 // WriteCR4 sets CR4.
 func WriteCR4(val uint64)
 
+// Clflush writes the cache line containing va back to memory and
+// invalidates it, for devices whose page walks do not snoop the CPU's
+// caches (an IOMMU with ECAP.C clear; Intel SDM vol. 2A, CLFLUSH).
+func Clflush(va uintptr)
+
 // Invlpg drops the TLB entry for the page containing va.
 func Invlpg(va uintptr)
 

@@ -209,3 +209,8 @@ TEXT ·CopyWords(SB),NOSPLIT,$0-24
 	CLD
 	REP; MOVSQ
 	RET
+
+TEXT ·Clflush(SB),NOSPLIT,$0-8
+	MOVQ	va+0(FP), AX
+	CLFLUSH	(AX)
+	RET

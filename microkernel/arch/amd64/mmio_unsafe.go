@@ -19,6 +19,18 @@ func MMIOWrite32(va uintptr, v uint32) {
 	atomic.StoreUint32((*uint32)(pointer(va)), v)
 }
 
+// MMIORead64 reads the 64-bit device register at virtual address va in one
+// access.
+func MMIORead64(va uintptr) uint64 {
+	return atomic.LoadUint64((*uint64)(pointer(va)))
+}
+
+// MMIOWrite64 writes the 64-bit device register at virtual address va in
+// one access.
+func MMIOWrite64(va uintptr, v uint64) {
+	atomic.StoreUint64((*uint64)(pointer(va)), v)
+}
+
 // Addr returns the address of the 10-byte LGDT/LIDT operand held by p.
 func (p *PseudoDescriptor) Addr() uintptr { return uintptr(unsafe.Pointer(p)) + 6 }
 
