@@ -9,7 +9,8 @@ import (
 
 // drvtests are the checks the drvtests program reports (userland/drvtests):
 // pcid and the drivers it starts, reached through its registry.
-var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial"}
+var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial",
+	"virtio-net-dhcp", "virtio-blk-patterns"}
 
 // driversConsole are lines that must appear: pcid's listing and driver
 // starts, the NVMe driver's identification, and pcid noticing its death.
@@ -22,6 +23,10 @@ var driversConsole = []string{
 	`pcid: nvmed \(00:\d\d\.0\) exited: killed by SIGKILL`,
 	`edud: 00:\d\d\.0: edu device version 1\.0, BAR0 1024 KiB`,
 	`pcid: edud \(00:\d\d\.0\) registered edu0 \(edu\)`,
+	`virtio-netd: 00:\d\d\.0: net0: MAC 52:54:00:12:34:56, link up`,
+	`drvtests: net0: MAC 52:54:00:12:34:56, DHCP lease 10\.0\.2\.\d+/24 router 10\.0\.2\.2 `,
+	`virtio-blkd: 00:\d\d\.0: vda: 16 MiB`,
+	`drvtests: vda: 16 MiB written in .* and read back intact`,
 }
 
 // scratchDisk returns a fresh sparse raw disk image of mib MiB.

@@ -7,6 +7,7 @@ require (
 	valence.dev/drivers/lib v0.0.0
 	valence.dev/ipc v0.0.0
 	valence.dev/libos v0.0.0
+	valence.dev/servers/net v0.0.0
 )
 
 require golang.org/x/sys v0.43.0
@@ -24,3 +25,5 @@ replace valence.dev/ipc => ../ipc
 replace valence.dev/drivers/lib => ../drivers/lib
 
 replace valence.dev/drivers/edu => ../drivers/edu
+
+replace valence.dev/servers/net => ../servers/net

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"valence.dev/drivers/lib/virtio/virtiopci"
+
+	"valence.dev/drivers/lib/block"
+	"valence.dev/drivers/lib/dev"
+	"valence.dev/drivers/lib/devreg"
+	"valence.dev/drivers/virtio-blk/blk"
+	"valence.dev/ipc"
+	"valence.dev/libos"
+)
+
+// servers is how many block requests are served at once: one goroutine
+// each, blocked in the kernel's receive or on the device.
+const servers = 32
+
+// openTimeout bounds device initialisation (the reset wait and GET_ID).
+const openTimeout = 10 * time.Second
+
+func main() {
+	name := flag.String("name", "vda", "the name to register with pcid")
+	flag.Parse()
+	if err := run(*name); err != nil {
+		fmt.Fprintf(os.Stderr, "virtio-blkd: %s: %v\n", os.Getenv("VALENCE_PCI_ADDR"), err)
+		os.Exit(1)
+	}
+}
+
+func run(name string) error {
+	d, err := devreg.DriverFromEnv(libos.InitialHandles())
+	if err != nil {
+		return err
+	}
+	cfg, err := dev.MapMMIOReadOnly(d.Config)
+	if err != nil {
+		return err
+	}
+	b := virtiopci.NewBars(d.BARs, func(h ipc.Handle) (dev.Regs, error) { return dev.MapMMIO(h) })
+	t, err := virtiopci.FindTransport(cfg, b)
+	if err != nil {
+		return err
+	}
+	irqs, err := virtiopci.SetupInterrupts(d.Function, cfg, b, 1)
+	if err != nil {
+		return err
+	}
+	dma := dev.NewKernelDMA(d.Function)
+	octx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	disk, err := blk.Open(octx, t, dma, irqs)
+	cancel()
+	if err != nil {
+		return err
+	}
+	fmt.Println(identify(d.Addr, name, disk.Info(), disk.Features()))
+
+	ep, err := libos.NewEndpoint()
+	if err != nil {
+		return err
+	}
+	client, err := libos.Dup(ep, ipc.RightWrite|ipc.RightGrant|ipc.RightDuplicate, 0)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	srv := block.NewServer(disk, dma).RPC()
+	errs := make(chan error, servers)
+	for i := 0; i < servers; i++ {
+		go func() { errs <- srv.Serve(ctx, libos.ServerEndpoint{H: ep}) }()
+	}
+	reg := devreg.Client{T: libos.Endpoint{H: d.Registry}}
+	if err := reg.Register(ctx, name, "block", client); err != nil {
+		return fmt.Errorf("registering with pcid: %w", err)
+	}
+	select {
+	case err = <-errs:
+	case <-ctx.Done():
+	}
+	if cerr := disk.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// identify is the line the driver prints once the disk is up.
+func identify(addr, name string, info block.Info, features uint64) string {
+	s := fmt.Sprintf("virtio-blkd: %s: %s: %d MiB (%d blocks of %d bytes", addr, name,
+		info.Sectors*uint64(info.SectorSize)>>20, info.Sectors, info.SectorSize)
+	if info.Serial != "" {
+		s += fmt.Sprintf(", serial %q", info.Serial)
+	}
+	if features&blk.FeatureRO != 0 {
+		s += ", read-only"
+	}
+	if features&blk.FeatureFlush == 0 {
+		s += ", no flush"
+	}
+	return s + fmt.Sprintf(", up to %d blocks per request)", info.MaxSectors)
+}
