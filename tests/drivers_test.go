@@ -21,6 +21,8 @@ var driversConsole = []string{
 	`pcid: nvmed \(00:\d\d\.0\) registered nvme0 \(block\)`,
 	`drvtests: nvme0: 32 MiB written in .* and read back intact`,
 	`pcid: nvmed \(00:\d\d\.0\) exited: killed by SIGKILL`,
+	`pcid: nvmed \(00:\d\d\.0\) restarting in 250ms`,
+	`drvtests: nvme0: restarted by pcid as pid \d+; the whole disk written and read back through it`,
 	`edud: 00:\d\d\.0: edu device version 1\.0, BAR0 1024 KiB`,
 	`pcid: edud \(00:\d\d\.0\) registered edu0 \(edu\)`,
 	`virtio-netd: 00:\d\d\.0: net0: MAC 52:54:00:12:34:56, link up`,

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"valence.dev/drivers/lib/devreg"
 	"valence.dev/libos"
 )
 
@@ -104,8 +105,8 @@ func testNVMePatterns(ctx context.Context) error {
 }
 
 // testNVMeKill kills nvmed while a sweep is writing: every request must
-// end with an error (the driver died), none may hang, and pcid must see
-// the driver end.
+// end with an error (the driver died), none may hang; pcid must see the
+// driver end and start it again, and the new one must serve the disk.
 func testNVMeKill(ctx context.Context) error {
 	h, err := lookup(ctx, "nvme0")
 	if err != nil {
@@ -145,15 +146,47 @@ func testNVMeKill(ctx context.Context) error {
 	case <-time.After(generous):
 		return errors.New("the sweep hangs after its driver was killed")
 	}
-	g, err := waitFunction(ctx, nvmeVendor, nvmeDevice, "exited")
+	// pcid notices, cleans up and starts nvmed again; the new driver
+	// registers nvme0 afresh and serves the whole disk.
+	g, err := waitRestarted(ctx, f.PID)
 	if err != nil {
 		return err
 	}
-	if g.State != "exited: killed by SIGKILL" {
-		return fmt.Errorf("pcid says %q, want exited: killed by SIGKILL", g.State)
+	h2, err := lookup(ctx, "nvme0")
+	if err != nil {
+		return err
 	}
-	if _, err := registry.Lookup(ctx, "nvme0"); err == nil {
-		return errors.New("nvme0 is still registered after its driver died")
+	defer libos.Close(h2)
+	d2, err := openDisk(ctx, h2)
+	if err != nil {
+		return fmt.Errorf("the restarted nvmed (pid %d): %w", g.PID, err)
 	}
-	return nil
+	seed := uint64(time.Now().UnixNano())
+	if _, err := d2.sweep(ctx, true, seed, nil); err != nil {
+		return fmt.Errorf("writing through the restarted nvmed: %w", err)
+	}
+	if _, err := d2.sweep(ctx, false, seed, nil); err != nil {
+		return fmt.Errorf("reading back through the restarted nvmed: %w", err)
+	}
+	fmt.Printf("drvtests: nvme0: restarted by pcid as pid %d; the whole disk written and read back through it\n", g.PID)
+	return d2.c.Detach(ctx, d2.id)
+}
+
+// waitRestarted waits for the NVMe function to be running again under a
+// driver other than pid.
+func waitRestarted(ctx context.Context, pid int32) (devreg.Function, error) {
+	deadline := time.Now().Add(generous)
+	var last devreg.Function
+	for time.Now().Before(deadline) {
+		f, err := waitFunction(ctx, nvmeVendor, nvmeDevice, "running")
+		if err != nil {
+			return f, err
+		}
+		if f.PID != pid {
+			return f, nil
+		}
+		last = f
+		time.Sleep(50 * time.Millisecond)
+	}
+	return last, fmt.Errorf("nvmed was not restarted within %v (last: %+v)", generous, last)
 }

@@ -61,8 +61,11 @@
 //     ProcWait beyond), pcid turns off the function's bus mastering, MSI
 //     and MSI-X (DMA is not isolated: the driver's memory is about to be
 //     freed), drops its registration, revokes what was derived from its
-//     function capability and closes every handle it made for it.
-//     Drivers are not restarted yet.
+//     function capability and closes every handle it made for it. Then
+//     it starts the driver again, with everything made afresh, after
+//     250 ms, doubling with each restart up to 8 s; after five restarts
+//     within a minute, a driver that ends again is left stopped ("not
+//     restarted").
 //
 // # The registry
 //
@@ -114,6 +117,8 @@
 //	pcid: nvmed (00:03.0) registered nvme0 (block)
 //	pcid: refused Register from edud (00:02.0) (badge 2): devreg: only a driver pcid started may register, once
 //	pcid: nvmed (00:03.0) exited: exit status 1
+//	pcid: nvmed (00:03.0) restarting in 250ms
+//	pcid: nvmed (00:03.0) not restarted: it ended 6 times in 1m0s
 //	pcid: fatal: ...
 //
 // Function lines come in address order, before any driver starts;

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"time"
 
 	"valence.dev/drivers/lib/dev"
 	"valence.dev/drivers/pci/pci"
@@ -28,9 +29,47 @@ type manager struct {
 
 	deaths ipc.Handle // notification bound to ep: one bit per driver slot
 
-	mu      sync.Mutex
-	running map[int]*driver // by function index
-	slots   []int           // watch slot -> function index
+	mu       sync.Mutex
+	running  map[int]*driver     // by function index
+	slots    []int               // watch slot -> function index
+	restarts map[int][]time.Time // recent restarts, by function index
+}
+
+// Restart policy: a driver that ends is started again after a delay that
+// doubles with each restart in the window (from restartDelay up to
+// maxRestartDelay), unless it has been restarted maxRestarts times in the
+// last restartWindow: then it is left stopped, and said so.
+const (
+	restartDelay    = 250 * time.Millisecond
+	maxRestartDelay = 8 * time.Second
+	maxRestarts     = 5
+	restartWindow   = time.Minute
+)
+
+// restartAfter decides whether function i's driver is started again, and
+// after how long; it records the restart.
+func (m *manager) restartAfter(i int, now time.Time) (time.Duration, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.restarts == nil {
+		m.restarts = map[int][]time.Time{}
+	}
+	recent := m.restarts[i][:0]
+	for _, t := range m.restarts[i] {
+		if now.Sub(t) < restartWindow {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= maxRestarts {
+		m.restarts[i] = recent
+		return 0, false
+	}
+	d := restartDelay << len(recent)
+	if d > maxRestartDelay {
+		d = maxRestartDelay
+	}
+	m.restarts[i] = append(recent, now)
+	return d, true
 }
 
 // driver is a started driver and everything pcid made for it, all of
@@ -205,8 +244,8 @@ func (m *manager) onDeaths(bits uint64) {
 }
 
 // exited cleans up after function i's driver: the device is quiesced,
-// the registration dropped and every handle given for it closed.
-// Restarting drivers is left for later.
+// the registration dropped and every handle given for it closed; then the
+// driver is started again (restartAfter), with everything made afresh.
 func (m *manager) exited(i int, st libos.WaitStatus, werr error) {
 	m.mu.Lock()
 	d := m.running[i]
@@ -228,4 +267,10 @@ func (m *manager) exited(i int, st libos.WaitStatus, werr error) {
 	_, _ = libos.Revoke(d.fnCap)
 	d.closeAll()
 	_ = libos.Close(d.proc)
+	if delay, ok := m.restartAfter(i, time.Now()); ok {
+		m.log("%s (%s) restarting in %v", d.name, d.addr, delay)
+		time.AfterFunc(delay, func() { m.start(i) })
+	} else {
+		m.log("%s (%s) not restarted: it ended %d times in %v", d.name, d.addr, maxRestarts+1, restartWindow)
+	}
 }
