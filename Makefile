@@ -150,6 +150,7 @@ BOOTS ?= 3
 bench: need-qemu image
 	@ver=$$(scripts/fetch-linux.sh $(BUILD)/linux) && \
 	$(GO) run ./tools/bench -linux $(BUILD)/linux/vmlinuz -linux-version "$$ver" \
+		-image $(IMAGE_DIR) -ubench $(BUILD)/userland/ubench -diskbench $(BUILD)/userland/diskbench \
 		-accel $(ACCEL) -mem $(MEM) -boots $(BOOTS) -out $(BUILD)/bench.json
 
 generate: need-go

@@ -2,10 +2,16 @@
 # fetch-linux.sh DIR: download Debian's packaged x86-64 kernel (the one
 # linux-image-amd64 points at) and unpack it into DIR, without installing
 # anything on the host. Prints the kernel version. Used by make bench.
+#
+# DIR gets vmlinuz, version, and modules/: the NVMe driver modules (nvme,
+# built as a module in Debian's kernel) and the modules they depend on,
+# uncompressed, with modules/order naming them dependencies first, for the
+# disk benchmark's initramfs (tools/bench).
 set -eu
 dir=$1
+mods="nvme"
 mkdir -p "$dir"
-if [ -f "$dir/vmlinuz" ] && [ -f "$dir/version" ]; then
+if [ -f "$dir/vmlinuz" ] && [ -f "$dir/version" ] && [ -f "$dir/modules/order" ]; then
 	cat "$dir/version"
 	exit 0
 fi
@@ -22,6 +28,49 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download "$pkg" >&2)
 dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/x"
+
+# Modules: name (with - and _ alike) -> file, then a depth-first walk of
+# each one's "depends=" (in its .modinfo section) writing dependencies
+# before dependents. Compressed modules are unpacked here, so the guest
+# needs no decompressor.
+rm -rf "$dir/modules"
+mkdir -p "$dir/modules"
+find "$tmp"/x/lib/modules/*/kernel -name '*.ko*' |
+	awk -F/ '{ n = $NF; sub(/\.ko.*$/, "", n); gsub(/-/, "_", n); print n, $0 }' > "$tmp/index"
+: > "$dir/modules/order"
+add() {
+	local n f out dep
+	n=$(echo "$1" | tr - _)
+	if grep -qx "$n.ko" "$dir/modules/order"; then
+		return 0
+	fi
+	f=$(awk -v n="$n" '$1 == n { print $2; exit }' "$tmp/index")
+	if [ -z "$f" ]; then
+		if grep -q "/$1.ko" "$tmp"/x/lib/modules/*/modules.builtin 2>/dev/null ||
+			grep -q "/$n.ko" "$tmp"/x/lib/modules/*/modules.builtin 2>/dev/null; then
+			return 0 # built into the kernel
+		fi
+		echo "valence: kernel module $1 not found in $pkg" >&2
+		exit 1
+	fi
+	out="$dir/modules/$n.ko"
+	case "$f" in
+	*.ko) cp "$f" "$out" ;;
+	*.ko.xz) xz -dc "$f" > "$out" ;;
+	*.ko.zst) zstd -qdc "$f" > "$out" ;;
+	*.ko.gz) gzip -dc "$f" > "$out" ;;
+	*) echo "valence: cannot unpack kernel module $f" >&2; exit 1 ;;
+	esac
+	for dep in $(tr '\0' '\n' < "$out" | sed -n 's/^depends=//p' | tr , ' '); do
+		add "$dep"
+	done
+	echo "$n.ko" >> "$dir/modules/order"
+}
+for m in $mods; do
+	add "$m"
+done
+echo "valence: Linux modules for the disk benchmark: $(tr '\n' ' ' < "$dir/modules/order")" >&2
+
 cp "$tmp"/x/boot/vmlinuz-* "$dir/vmlinuz"
 ver=$(dpkg-deb -f "$tmp"/"$pkg"_*.deb Version)
 echo "$pkg $ver" > "$dir/version"

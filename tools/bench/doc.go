@@ -16,4 +16,12 @@
 // repetitions inside the guest). For IPC, Linux's figure is the fastest
 // of a pipe and a Unix socket between two processes, as Valence's
 // endpoints carry payloads that a futex cannot.
+//
+// Then each kernel boots once more with the IOMMU and an NVMe disk
+// (build/bench-nvme.img, written here with a checkable pattern) and runs
+// userland/diskbench as its first process: Valence through pcid, nvmed
+// and the block protocol; Linux through /dev/nvme0n1 with O_DIRECT, after
+// loading the nvme modules that scripts/fetch-linux.sh took from the same
+// .deb (they go into that boot's initramfs under /lib/modules). The
+// nvme-* rows are rates, so their ratio is higher-better.
 package main

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +26,13 @@ var (
 	linuxKernel = flag.String("linux", "build/linux/vmlinuz", "Linux kernel (scripts/fetch-linux.sh)")
 	linuxName   = flag.String("linux-version", "", "Linux kernel version, for the report")
 	ubench      = flag.String("ubench", "build/userland/ubench", "the benchmark program")
-	boots       = flag.Int("boots", 3, "boots per kernel (for the launch-to-first-line figure)")
+	diskbench   = flag.String("diskbench", "build/userland/diskbench", "the disk benchmark program")
+	disk        = flag.Bool("disk", true, "also boot each kernel once with an NVMe disk and run diskbench")
+	diskMiB     = flag.Int("disk-mib", 256, "size of the NVMe disk image")
+	diskSeconds = flag.Float64("disk-seconds", 2, "seconds per repetition of each disk workload")
+	linuxMods   = flag.String("linux-modules", "", "the Linux NVMe modules and their order file (default: modules/ beside -linux)")
+	linuxIOMMU  = flag.String("linux-iommu", "on", "intel_iommu= for the Linux guest's disk boot (Valence always uses the IOMMU)")
+	boots       = flag.Int("boots", 3, "boots per kernel running ubench (0: only the disk boots)")
 	out         = flag.String("out", "build/bench.json", "JSON report")
 	timeout     = flag.Duration("timeout", 10*time.Minute, "limit for one boot")
 )
@@ -56,13 +63,23 @@ func machine() []string {
 	return append(a, "-accel", "tcg", "-cpu", "max")
 }
 
+// diskDevices are what the disk boots add to machine(), for both kernels:
+// the IOMMU (Valence's tests attach it before the PCI devices, and its
+// drivers' DMA goes through it) and the NVMe disk.
+func diskDevices(image string) []string {
+	return []string{"-device", "intel-iommu,intremap=off",
+		"-drive", "file=" + image + ",if=none,id=nvm,format=raw",
+		"-device", "nvme,serial=valence-bench,drive=nvm"}
+}
+
 type bootResult struct {
 	firstLine time.Duration
 	lines     []string
 }
 
-// boot runs one guest to completion and collects ubench's output.
-func boot(args []string) (bootResult, error) {
+// boot runs one guest to completion and collects the benchmark's output;
+// the time to the line containing marker is firstLine.
+func boot(args []string, marker string) (bootResult, error) {
 	var r bootResult
 	cmd := exec.Command(*qemu, append(machine(), args...)...)
 	stdout, err := cmd.StdoutPipe()
@@ -82,15 +99,21 @@ func boot(args []string) (bootResult, error) {
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		all = append(all, line)
-		if i := strings.Index(line, "ubench: start"); i >= 0 && r.firstLine == 0 {
+		if i := strings.Index(line, marker); i >= 0 && r.firstLine == 0 {
 			r.firstLine = time.Since(start)
 		}
 		if strings.HasPrefix(line, "bench: ") {
 			r.lines = append(r.lines, line)
 		}
+		if strings.HasPrefix(line, "diskbench: ") || strings.Contains(line, "FAILED") {
+			fmt.Fprintln(os.Stderr, "  "+line) // what was measured, and how
+		}
 	}
 	io.Copy(io.Discard, stdout)
 	err = cmd.Wait()
+	if done := strings.Replace(marker, ": start", ": done", 1); !slices.Contains(all, done) && r.firstLine != 0 {
+		fmt.Fprintf(os.Stderr, "bench: warning: no %q line (%v): the figures are partial\n", done, err)
+	}
 	if r.firstLine == 0 || len(r.lines) == 0 {
 		tail := all
 		if len(tail) > 30 {
@@ -114,6 +137,9 @@ type figure struct {
 	Min         float64 `json:"min"`    // Valence min
 	Median      float64 `json:"median"` // Valence median
 	LinuxNote   string  `json:"linux_note,omitempty"`
+	// HigherBetter marks throughputs (MiB/s, IOPS): a ratio above 1
+	// favours Valence. For the other figures (times) lower is better.
+	HigherBetter bool `json:"higher_is_better,omitempty"`
 }
 
 var benchLine = regexp.MustCompile(`^bench: (\S+) min ([0-9.]+) median ([0-9.]+) (\S+) \((\d+) repetitions`)
@@ -145,7 +171,7 @@ func minMedian(ds []time.Duration) (float64, float64) {
 }
 
 func run() error {
-	initrd, err := buildInitramfs()
+	initrd, err := buildInitramfs(*ubench, nil)
 	if err != nil {
 		return err
 	}
@@ -158,33 +184,99 @@ func run() error {
 	var vlast, llast bootResult
 	for i := 0; i < *boots; i++ {
 		fmt.Fprintf(os.Stderr, "bench: boot %d/%d of Valence\n", i+1, *boots)
-		r, err := boot(valenceArgs)
+		r, err := boot(valenceArgs, "ubench: start")
 		if err != nil {
 			return fmt.Errorf("valence: %w", err)
 		}
 		vb, vlast = append(vb, r.firstLine), r
 		fmt.Fprintf(os.Stderr, "bench: boot %d/%d of Linux %s\n", i+1, *boots, *linuxName)
-		r, err = boot(linuxArgs)
+		r, err = boot(linuxArgs, "ubench: start")
 		if err != nil {
 			return fmt.Errorf("linux: %w", err)
 		}
 		lb, llast = append(lb, r.firstLine), r
 	}
-	vs, ls := parse(vlast.lines), parse(llast.lines)
+	vlines, llines := vlast.lines, llast.lines
+	if *disk {
+		v, l, err := diskBoots()
+		if err != nil {
+			return err
+		}
+		vlines, llines = append(vlines, v...), append(llines, l...)
+	}
 	var figs []figure
-	vmin, vmed := minMedian(vb)
-	lmin, lmed := minMedian(lb)
-	figs = append(figs, figure{Name: "launch-to-first-line", Unit: "ms", Valence: vmed, Linux: lmed,
-		Repetitions: *boots, ValenceMin: vmin, LinuxMin: lmin, Min: vmin, Median: vmed})
+	if *boots > 0 {
+		vmin, vmed := minMedian(vb)
+		lmin, lmed := minMedian(lb)
+		figs = append(figs, figure{Name: "launch-to-first-line", Unit: "ms", Valence: vmed, Linux: lmed,
+			Repetitions: *boots, ValenceMin: vmin, LinuxMin: lmin, Min: vmin, Median: vmed, Ratio: vmed / lmed})
+	}
+	figs = append(figs, compare(parse(vlines), parse(llines))...)
+	report(figs)
+	b, err := json.MarshalIndent(map[string]any{
+		"date": time.Now().UTC().Format(time.RFC3339), "accel": *accel, "memory_mib": *mem,
+		"linux_kernel": *linuxName, "linux_disk_iommu": *linuxIOMMU, "disk_mib": *diskMiB,
+		"figures": figs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, append(b, '\n'), 0o644)
+}
+
+// diskBoots boots each kernel once with the NVMe disk and diskbench as
+// its first process, and returns the "bench:" lines of each.
+func diskBoots() (valence, linux []string, err error) {
+	image := filepath.Join(filepath.Dir(*out), "bench-nvme.img")
+	if err := makeDiskImage(image, int64(*diskMiB)<<20); err != nil {
+		return nil, nil, fmt.Errorf("disk image: %w", err)
+	}
+	mods := *linuxMods
+	if mods == "" {
+		mods = filepath.Join(filepath.Dir(*linuxKernel), "modules")
+	}
+	extra, err := moduleEntries(mods)
+	if err != nil {
+		return nil, nil, fmt.Errorf("linux modules (scripts/fetch-linux.sh puts them in %s): %w", mods, err)
+	}
+	initrd, err := buildInitramfs(*diskbench, extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := "DISKBENCH_SECONDS=" + strconv.FormatFloat(*diskSeconds, 'f', -1, 64)
+	devs := diskDevices(image)
+	valenceArgs := append([]string{"-kernel", filepath.Join(*imageDir, "valence.mb"),
+		"-initrd", filepath.Join(*imageDir, "initfs.tar") + " initfs," + filepath.Join(*imageDir, "kernel.sym") + " ksym",
+		"-append", "init=/bin/diskbench " + env}, devs...)
+	linuxArgs := append([]string{"-kernel", *linuxKernel, "-initrd", initrd,
+		"-append", "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init intel_iommu=" + *linuxIOMMU + " " + env}, devs...)
+	fmt.Fprintf(os.Stderr, "bench: disk boot of Valence\n")
+	r, err := boot(valenceArgs, "diskbench: start")
+	if err != nil {
+		return nil, nil, fmt.Errorf("valence disk: %w", err)
+	}
+	valence = r.lines
+	fmt.Fprintf(os.Stderr, "bench: disk boot of Linux %s (intel_iommu=%s)\n", *linuxName, *linuxIOMMU)
+	r, err = boot(linuxArgs, "diskbench: start")
+	if err != nil {
+		return nil, nil, fmt.Errorf("linux disk: %w", err)
+	}
+	return valence, r.lines, nil
+}
+
+// compare pairs each Valence figure with Linux's: the same name, or for
+// IPC the fastest Linux mechanism carrying the same payload.
+func compare(vs, ls map[string]sample) []figure {
 	names := make([]string, 0, len(vs))
 	for n := range vs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	var figs []figure
 	for _, n := range names {
 		v := vs[n]
-		f := figure{Name: n, Unit: v.unit, Valence: v.median, Repetitions: v.reps, ValenceMin: v.min, Min: v.min, Median: v.median}
-		if l, ok := ls[n]; ok {
+		f := figure{Name: n, Unit: v.unit, Valence: v.median, Repetitions: v.reps, ValenceMin: v.min, Min: v.min, Median: v.median,
+			HigherBetter: higherBetter(v.unit)}
+		if l, ok := ls[n]; ok && l.unit == v.unit {
 			f.Linux, f.LinuxMin = l.median, l.min
 		} else if strings.HasPrefix(n, "ipc-") {
 			// The fastest Linux mechanism that carries the same payload.
@@ -194,58 +286,70 @@ func run() error {
 				}
 			}
 		}
+		if f.Linux > 0 {
+			f.Ratio = f.Valence / f.Linux
+		}
 		figs = append(figs, f)
 	}
-	for i := range figs {
-		if figs[i].Linux > 0 {
-			figs[i].Ratio = figs[i].Valence / figs[i].Linux
-		}
-	}
-	report(figs)
-	b, err := json.MarshalIndent(map[string]any{
-		"date": time.Now().UTC().Format(time.RFC3339), "accel": *accel, "memory_mib": *mem,
-		"linux_kernel": *linuxName, "figures": figs}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(*out, append(b, '\n'), 0o644)
+	return figs
+}
+
+// higherBetter reports whether unit is a rate rather than a time.
+func higherBetter(unit string) bool {
+	return strings.HasSuffix(unit, "/s") || unit == "IOPS"
 }
 
 func report(figs []figure) {
-	fmt.Printf("Valence vs Linux %s, same QEMU (%s, %d MiB, 1 CPU); medians (mins)\n\n", *linuxName, *accel, *mem)
+	fmt.Printf("Valence vs Linux %s, same QEMU (%s, %d MiB, 1 CPU); medians (mins)\n", *linuxName, *accel, *mem)
+	fmt.Printf("ratio = Valence / Linux: for times lower is better for Valence, for MiB/s and IOPS (*) higher is\n")
+	if *disk {
+		fmt.Printf("nvme-*: %d MiB QEMU NVMe disk, IOMMU attached for both, Linux intel_iommu=%s, O_DIRECT\n", *diskMiB, *linuxIOMMU)
+	}
+	fmt.Println()
 	fmt.Printf("%-24s %-14s %22s %22s %8s\n", "figure", "unit", "valence", "linux", "ratio")
 	for _, f := range figs {
-		linux := "-"
-		ratio := "-"
-		if f.Linux > 0 {
-			linux = fmt.Sprintf("%.3f (%.3f)", f.Linux, f.LinuxMin)
-			if f.LinuxNote != "" {
-				linux += " " + f.LinuxNote
-			}
-			ratio = fmt.Sprintf("%.2f", f.Ratio)
-		}
-		fmt.Printf("%-24s %-14s %22s %22s %8s\n", f.Name, f.Unit, fmt.Sprintf("%.3f (%.3f)", f.Valence, f.ValenceMin), linux, ratio)
+		fmt.Println(row(f))
 	}
 }
 
-// buildInitramfs makes the Linux guest's initramfs around ubench.
-func buildInitramfs() (string, error) {
-	prog, err := os.ReadFile(*ubench)
+// row is f as one line of the table.
+func row(f figure) string {
+	linux, ratio := "-", "-"
+	if f.Linux > 0 {
+		linux = fmt.Sprintf("%.3f (%.3f)", f.Linux, f.LinuxMin)
+		if f.LinuxNote != "" {
+			linux += " " + f.LinuxNote
+		}
+		ratio = fmt.Sprintf("%.2f", f.Ratio)
+		if f.HigherBetter {
+			ratio += "*"
+		}
+	}
+	return fmt.Sprintf("%-24s %-14s %22s %22s %8s", f.Name, f.Unit, fmt.Sprintf("%.3f (%.3f)", f.Valence, f.ValenceMin), linux, ratio)
+}
+
+// buildInitramfs makes a Linux guest's initramfs with prog as /init and
+// extra entries (the disk boot's modules).
+func buildInitramfs(prog string, extra []cpioEntry) (string, error) {
+	data, err := os.ReadFile(prog)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(filepath.Dir(*out), "linux-initramfs.cpio")
+	path := filepath.Join(filepath.Dir(*out), "linux-initramfs-"+filepath.Base(prog)+".cpio")
 	f, err := os.Create(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	err = writeCpio(f, []cpioEntry{
+	entries := []cpioEntry{
 		{name: "dev", mode: sIFDIR | 0o755},
 		{name: "dev/console", mode: sIFCHR | 0o600, major: 5, minor: 1},
 		{name: "dev/null", mode: sIFCHR | 0o666, major: 1, minor: 3},
 		{name: "proc", mode: sIFDIR | 0o555},
-		{name: "init", mode: sIFREG | 0o755, data: prog},
-	})
-	return path, err
+		{name: "init", mode: sIFREG | 0o755, data: data},
+	}
+	if err := writeCpio(f, append(entries, extra...)); err != nil {
+		return "", err
+	}
+	return path, f.Close()
 }
