@@ -10,7 +10,7 @@ import (
 // drvtests are the checks the drvtests program reports (userland/drvtests):
 // pcid and the drivers it starts, reached through its registry.
 var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial",
-	"virtio-net-dhcp", "virtio-blk-patterns"}
+	"virtio-net-dhcp", "virtio-blk-patterns", "block-peers"}
 
 // driversConsole are lines that must appear: pcid's listing and driver
 // starts, the NVMe driver's identification, and pcid noticing its death.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
+	"valence.dev/drivers/lib/block"
 	"valence.dev/libos"
 )
 
@@ -41,4 +44,34 @@ func testVirtioBlkPatterns(ctx context.Context) error {
 	fmt.Printf("drvtests: vda: %d MiB written in %v and read back intact in %v, %d requests in flight\n",
 		d.info.Sectors*uint64(d.info.SectorSize)>>20, t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond), slots)
 	return d.c.Detach(ctx, d.id)
+}
+
+func init() { addTest("block-peers", testBlockPeers) }
+
+// testBlockPeers: two clients of one disk, each through its own lookup
+// (pcid badges each), cannot use each other's buffers.
+func testBlockPeers(ctx context.Context) error {
+	ha, err := lookup(ctx, "vda")
+	if err != nil {
+		return err
+	}
+	defer libos.Close(ha)
+	hb, err := lookup(ctx, "vda")
+	if err != nil {
+		return err
+	}
+	defer libos.Close(hb)
+	a, err := openDisk(ctx, ha)
+	if err != nil {
+		return err
+	}
+	defer a.c.Detach(ctx, a.id)
+	b := block.Client{T: libos.Endpoint{H: hb}}
+	if err := b.Read(ctx, a.id, 0, 0, 1); !errors.Is(err, syscall.EFAULT) {
+		return fmt.Errorf("a second client reading into the first's buffer %d: %v, want EFAULT", a.id, err)
+	}
+	if err := a.c.Read(ctx, a.id, 0, 0, 1); err != nil {
+		return fmt.Errorf("the owner reading into its buffer: %v", err)
+	}
+	return nil
 }

@@ -81,8 +81,9 @@
 //     otherwise). Anything else through a non-driver badge, a dead
 //     driver's badge or a second time is devreg.ErrNotDriver (EPERM).
 //   - Lookup answers a copy (Write and Grant; no Duplicate, so that a
-//     client cannot mint badges on an unbadged driver capability) of what
-//     the driver registered, or devreg.ErrNotFound, also for names longer
+//     client cannot mint badges) of what the driver registered, with a
+//     badge of its own (from 2^32 up, one per lookup) so the driver can
+//     tell its clients apart; or devreg.ErrNotFound, also for names longer
 //     than any registrable.
 //   - List reports every function found, in address order, with its
 //     driver, pid, registered name and state: "no driver", "starting",

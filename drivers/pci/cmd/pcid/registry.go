@@ -72,7 +72,13 @@ type Registry struct {
 	byBadge   map[uint64]*entry
 	byName    map[string]*entry
 	nextBadge uint64
+	lookups   uint64 // badges minted for clients of drivers
 }
+
+// clientBadgeBase starts the badges pcid mints on drivers' capabilities
+// for their clients (a different space from the badges on pcid's own
+// endpoint).
+const clientBadgeBase = 1 << 32
 
 // NewRegistry returns the registry of fns (in the order List reports
 // them), each in state "no driver" unless its State says otherwise.
@@ -193,7 +199,15 @@ func (r *Registry) Lookup(name string) (devreg.LookupReply, error) {
 	if e == nil {
 		return devreg.LookupReply{}, devreg.ErrNotFound
 	}
-	h, err := r.h.Dup(e.server, lookupRights, 0)
+	// Each lookup gets a badge of its own, so that the driver can tell
+	// its clients apart (the block protocol keeps each one's buffers
+	// apart by badge). A driver that registered a badged capability
+	// keeps its badge: it cannot be minted again.
+	r.lookups++
+	h, err := r.h.Dup(e.server, lookupRights, clientBadgeBase+r.lookups)
+	if err != nil {
+		h, err = r.h.Dup(e.server, lookupRights, 0)
+	}
 	if err != nil {
 		return devreg.LookupReply{}, fmt.Errorf("devreg: copying %s's capability: %w", name, err)
 	}
