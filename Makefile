@@ -35,10 +35,11 @@ MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/m
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
-# Drivers: every drivers/<module>/cmd/<name>/main.go goes into the initfs
-# as /bin/<name>; DRIVER_CMDS lists them as <module>/<name>.
-DRIVER_CMDS := $(patsubst drivers/%/main.go,%,$(wildcard drivers/*/cmd/*/main.go))
-DRIVER_PROGS := $(notdir $(DRIVER_CMDS))
+# Drivers and servers: every drivers/<module>/cmd/<name>/main.go, and the
+# servers listed (their other commands are host tools), go into the initfs
+# as /bin/<name>; SYSTEM_CMDS lists their directories.
+SYSTEM_CMDS := $(patsubst %/main.go,%,$(wildcard drivers/*/cmd/*/main.go)) servers/fs/cmd/fsd
+SYSTEM_PROGS := $(notdir $(SYSTEM_CMDS))
 # The disk make run attaches as an NVMe drive, and the host ports it
 # forwards to the guest's virtio-net NIC (QEMU user networking).
 DISK ?= $(IMAGE_DIR)/root.img
@@ -87,17 +88,17 @@ kernel: need-go
 	cd microkernel && $(KERNEL_ENV) $(GO) build -ldflags='$(KERNEL_LDFLAGS)' -o ../$(KERNEL) .
 
 userland: need-go
-	@mkdir -p $(BUILD)/userland $(BUILD)/drivers
+	@mkdir -p $(BUILD)/userland $(BUILD)/system
 	cd userland && for p in $(USER_PROGS); do \
 		$(KERNEL_ENV) $(GO) build -o ../$(BUILD)/userland/$$p ./$$p || exit 1; done
-	@for c in $(DRIVER_CMDS); do m=$${c%%/cmd/*}; p=$${c##*/}; \
-		echo "build drivers/$$c"; \
-		(cd drivers/$$m && $(KERNEL_ENV) $(GO) build -o ../../$(BUILD)/drivers/$$p ./cmd/$$p) || exit 1; done
+	@for c in $(SYSTEM_CMDS); do m=$${c%%/cmd/*}; p=$${c##*/}; \
+		echo "build $$c"; \
+		(cd $$m && $(KERNEL_ENV) $(GO) build -o $(CURDIR)/$(BUILD)/system/$$p ./cmd/$$p) || exit 1; done
 
 image: kernel userland
 	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
 		$(foreach p,$(USER_PROGS),-add $(BUILD)/userland/$(p):/bin/$(p)) \
-		$(foreach p,$(DRIVER_PROGS),-add $(BUILD)/drivers/$(p):/bin/$(p)) \
+		$(foreach p,$(SYSTEM_PROGS),-add $(BUILD)/system/$(p):/bin/$(p)) \
 		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 \
 		-disk-size $(DISK_SIZE) -out $(IMAGE_DIR)
 

@@ -10,7 +10,7 @@ import (
 // drvtests are the checks the drvtests program reports (userland/drvtests):
 // pcid and the drivers it starts, reached through its registry.
 var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial",
-	"virtio-net-dhcp", "virtio-blk-patterns", "block-peers"}
+	"virtio-net-dhcp", "virtio-blk-patterns", "block-peers", "fsd-persist"}
 
 // driversConsole are lines that must appear: pcid's listing and driver
 // starts, the NVMe driver's identification, and pcid noticing its death.
@@ -29,6 +29,9 @@ var driversConsole = []string{
 	`drvtests: net0: MAC 52:54:00:12:34:56, DHCP lease 10\.0\.2\.\d+/24 router 10\.0\.2\.2 `,
 	`virtio-blkd: 00:\d\d\.0: vda: 16 MiB`,
 	`drvtests: vda: 16 MiB written in .* and read back intact`,
+	`fsd: QEMU NVMe Ctrl: no filesystem; formatting 32 MiB`,
+	`fsd: mounted QEMU NVMe Ctrl \(serial "valence-test"\), generation \d+`,
+	`drvtests: fsd: 50 fsynced files on nvme0 intact after fsd was killed and restarted`,
 }
 
 // scratchDisk returns a fresh sparse raw disk image of mib MiB.

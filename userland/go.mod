@@ -7,6 +7,7 @@ require (
 	valence.dev/drivers/lib v0.0.0
 	valence.dev/ipc v0.0.0
 	valence.dev/libos v0.0.0
+	valence.dev/servers/fs v0.0.0
 	valence.dev/servers/net v0.0.0
 )
 
@@ -27,3 +28,5 @@ replace valence.dev/drivers/lib => ../drivers/lib
 replace valence.dev/drivers/edu => ../drivers/edu
 
 replace valence.dev/servers/net => ../servers/net
+
+replace valence.dev/servers/fs => ../servers/fs

@@ -1,0 +1,150 @@
+// Command fsd serves a Valence filesystem (servers/fs) on a disk driver
+// with the file protocol (servers/fs/fileproto); docs/filesystems.md.
+//
+// It is started with two handles (libos.InitialHandles): a client
+// capability on a disk driver's endpoint (the block protocol: nvmed or
+// virtio-blkd, as pcid's Lookup gives it), and a registration endpoint,
+// which fsd calls once it serves with a message of label 1 carrying one
+// handle, a client capability on its own endpoint (the model of
+// userland/ipctests and pcid). With -mkfs it formats a disk that holds no
+// filesystem; otherwise such a disk is refused with the reason.
+//
+// Acknowledged data is durable: fsync, sync and O_SYNC writes commit, and
+// a commit also runs every -commit interval and at SIGTERM. Killed at any
+// moment, fsd loses nothing fsync acknowledged: the next fsd mounts the
+// last commit.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"valence.dev/drivers/lib/block"
+	"valence.dev/ipc"
+	"valence.dev/libos"
+	"valence.dev/servers/fs/blockclient"
+	"valence.dev/servers/fs/fs"
+	"valence.dev/servers/fs/fsd"
+)
+
+// servers is how many requests fsd works on at once (it serialises them
+// internally; the rest wait in the kernel).
+const servers = 4
+
+func main() {
+	mkfs := flag.Bool("mkfs", false, "format the disk if it holds no filesystem")
+	commit := flag.Duration("commit", 5*time.Second, "commit interval")
+	flag.Parse()
+	if err := run(*mkfs, *commit); err != nil {
+		fmt.Fprintf(os.Stderr, "fsd: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(mkfs bool, every time.Duration) error {
+	hs := libos.InitialHandles()
+	if len(hs) != 2 {
+		return fmt.Errorf("started with %d handles, want a disk and a registration endpoint", len(hs))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	dev, err := blockclient.Open(ctx, block.Client{T: libos.Endpoint{H: hs[0]}}, blockclient.Options{
+		Map: func(h ipc.Handle, size uint64) ([]byte, error) {
+			return libos.Map(h, syscall.PROT_READ|syscall.PROT_WRITE)
+		},
+		Unmap: syscall.Munmap,
+	})
+	if err != nil {
+		return fmt.Errorf("the disk: %w", err)
+	}
+	info := dev.Info()
+	f, err := fs.Mount(dev, fs.Options{})
+	if errors.Is(err, fs.ErrNoFilesystem) && mkfs {
+		fmt.Printf("fsd: %s: no filesystem; formatting %d MiB\n", info.Model, info.Sectors*uint64(info.SectorSize)>>20)
+		if err = fs.Mkfs(dev, fs.MkfsOptions{}); err == nil {
+			f, err = fs.Mount(dev, fs.Options{})
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", info.Model, err)
+	}
+	st := f.StatFS()
+	fmt.Printf("fsd: mounted %s (serial %q), generation %d: %d of %d blocks free, %d inodes\n",
+		info.Model, info.Serial, st.Generation, st.FreeBlocks, st.Blocks, st.Inodes)
+
+	srv := fsd.New(f, fsd.Options{Memory: &sharedMemory{keep: map[*fsd.Shared]ipc.Handle{}}})
+	ep, err := libos.NewEndpoint()
+	if err != nil {
+		return err
+	}
+	client, err := libos.Dup(ep, ipc.RightWrite|ipc.RightGrant|ipc.RightDuplicate, 0)
+	if err != nil {
+		return err
+	}
+	r := srv.RPC()
+	errs := make(chan error, servers)
+	for i := 0; i < servers; i++ {
+		go func() { errs <- r.Serve(ctx, libos.ServerEndpoint{H: ep}) }()
+	}
+	go srv.CommitEvery(ctx, every)
+	m := ipc.Message{}
+	m.Label = 1
+	m.NHandles = 1
+	m.Handles[0] = client
+	var rep ipc.Message
+	if err := libos.Call(hs[1], &m, &rep); err != nil {
+		return fmt.Errorf("registering: %w", err)
+	}
+	select {
+	case err = <-errs:
+	case <-ctx.Done():
+	}
+	srv.Shutdown()
+	return err
+}
+
+// sharedMemory gives clients buffers: memory objects fsd maps, with a
+// copy of the capability for the client.
+type sharedMemory struct {
+	mu   sync.Mutex
+	keep map[*fsd.Shared]ipc.Handle
+}
+
+func (s *sharedMemory) Alloc(size uint64) (*fsd.Shared, error) {
+	h, err := libos.NewMemory(size)
+	if err != nil {
+		return nil, err
+	}
+	b, err := libos.Map(h, syscall.PROT_READ|syscall.PROT_WRITE)
+	if err != nil {
+		libos.Close(h)
+		return nil, err
+	}
+	give, err := libos.Dup(h, ipc.RightRead|ipc.RightWrite|ipc.RightMap|ipc.RightGrant, 0)
+	if err != nil {
+		syscall.Munmap(b)
+		libos.Close(h)
+		return nil, err
+	}
+	sh := &fsd.Shared{Bytes: b, Handle: give}
+	s.mu.Lock()
+	s.keep[sh] = h
+	s.mu.Unlock()
+	return sh, nil
+}
+
+func (s *sharedMemory) Free(sh *fsd.Shared) {
+	s.mu.Lock()
+	h := s.keep[sh]
+	delete(s.keep, sh)
+	s.mu.Unlock()
+	syscall.Munmap(sh.Bytes)
+	libos.Close(h)
+}
