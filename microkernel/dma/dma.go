@@ -141,18 +141,20 @@ func (d *Domain) Map(pa, n uint64) error {
 }
 
 // Unmap removes the n frames from pa and returns once no IOTLB entry can
-// translate to them any more: only then may they be freed.
-func (d *Domain) Unmap(pa, n uint64) {
+// translate to them any more: only then may they be freed. If the unit
+// fails to confirm the invalidation, Unmap reports it, and the caller must
+// not reuse the frames (losing them is better than letting a device write
+// into someone else's memory).
+func (d *Domain) Unmap(pa, n uint64) error {
 	mu.Lock()
 	defer mu.Unlock()
 	for i := uint64(0); i < n; i++ {
 		unit.Unmap(d.d, pa+i*mm.PageSize)
 	}
 	if err := unit.InvalidateDomain(d.d); err != nil {
-		// The frames could still be reached: better lose them than hand
-		// them to someone else. It never happens with a working unit.
-		panic(fmt.Sprintf("dma: IOTLB invalidation for %s failed: %v", FunctionString(d.fn), err))
+		return fmt.Errorf("dma: IOTLB invalidation for %s failed: %w", FunctionString(d.fn), err)
 	}
+	return nil
 }
 
 // FunctionString formats bus<<8|dev<<3|fn as bb:dd.f.

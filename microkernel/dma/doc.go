@@ -15,8 +15,9 @@
 //
 // Invariant: a frame is unmapped from every domain, and the IOTLB entries
 // that could translate to it invalidated, before it is freed (Unmap
-// returns only after the invalidation completed). Otherwise a device
-// could write into memory already given to someone else.
+// returns only after the invalidation completed, and if the unit does not
+// confirm it, the frames are never freed). Otherwise a device could write
+// into memory already given to someone else.
 //
 // A DMA the IOMMU blocks is recorded in its fault registers and signalled
 // with an interrupt (an MSI vector of the kernel's); a kernel goroutine

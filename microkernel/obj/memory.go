@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"valence.dev/microkernel/dma"
+	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 )
 
@@ -178,8 +179,12 @@ func (m *Memory) free() {
 	}
 	if m.dom != nil {
 		// No device may reach the frames once they are someone else's.
-		m.dom.Unmap(frames[0], uint64(len(frames)))
+		err := m.dom.Unmap(frames[0], uint64(len(frames)))
 		m.dom.Release()
+		if err != nil {
+			klog.Printf("%v: %d frames at %#x are kept out of use", err, len(frames), frames[0])
+			return
+		}
 	}
 	fl := mm.Lock()
 	for _, f := range frames {
