@@ -128,7 +128,8 @@ func sysDevMMIO(c *call) result {
 		logRefusedDev(c, "dev-mmio", err)
 		return fail(errno.EPERM)
 	}
-	if e := admitObject(deviceCost + handleCost); e != 0 {
+	// The object lists its frames: 8 bytes of kernel heap a page.
+	if e := admitObject(deviceCost + handleCost + size/mm.PageSize*8); e != 0 {
 		return fail(e)
 	}
 	m, err := obj.NewDeviceMemory(pa, size)
