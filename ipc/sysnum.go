@@ -163,7 +163,8 @@ const (
 	// SysDevDerive: (root, function) -> device capability of the PCI
 	// function bus<<8|device<<3|function, for its driver: with it (and
 	// RightManage) only SysDMACreate and SysDevMSI (at most 32 live
-	// vectors) work; everything else needs the root (EPERM).
+	// vectors) work; everything else needs the root (EPERM). ENODEV if
+	// no such function answers.
 	SysDevDerive = NativeBase + 0x7B
 )
 

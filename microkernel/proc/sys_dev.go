@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/dma"
 	"valence.dev/microkernel/iommu"
 	"valence.dev/microkernel/klog"
@@ -108,6 +109,9 @@ func sysDevDerive(c *call) result {
 	fn := c.arg(1)
 	if fn > 0xFFFF {
 		return fail(errno.EINVAL)
+	}
+	if !functionExists(uint16(fn)) {
+		return fail(errno.ENODEV)
 	}
 	if e := admitObject(deviceCost + handleCost); e != 0 {
 		return fail(e)
@@ -295,4 +299,16 @@ func sysMemPhys(c *call) result {
 		return fail(errno.EINVAL) // not DMA memory, or past its end
 	}
 	return ok(pa)
+}
+
+// functionExists reads PCI function fn's vendor ID through the legacy
+// configuration ports (PCI Local Bus 3.0 §3.2.2.3.2, configuration
+// mechanism #1), which the kernel keeps for itself: no mapping is needed.
+// An absent function reads all ones.
+func functionExists(fn uint16) bool {
+	fl := mm.Lock() // the address/data pair must not be interleaved
+	defer mm.Unlock(fl)
+	amd64.Outl(0xCF8, 0x8000_0000|uint32(fn)<<8)
+	v := amd64.Inl(0xCFC)
+	return v&0xFFFF != 0xFFFF && v&0xFFFF != 0
 }

@@ -16,11 +16,18 @@ import (
 func init() { addTest("function-cap", testFunctionCap) }
 
 func testFunctionCap() error {
-	fn, err := libos.DevDerive(root, 0<<8|4<<3|0)
+	e, err := findEdu()
+	if err != nil {
+		return err
+	}
+	fn, err := libos.DevDerive(root, e.fn)
 	if err != nil {
 		return err
 	}
 	defer libos.Close(fn)
+	if _, err := libos.DevDerive(root, 0<<8|0x1e<<3|7); !errors.Is(err, syscall.ENODEV) {
+		return fmt.Errorf("deriving the absent function 00:1e.7: %v, want ENODEV", err)
+	}
 	if _, _, e := syscall.RawSyscall(ipc.SysDevDerive, uintptr(root), 0x10000, 0); e != syscall.EINVAL {
 		return fmt.Errorf("deriving function 0x10000: %v, want EINVAL", e)
 	}
