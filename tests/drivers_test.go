@@ -23,7 +23,7 @@ var driversConsole = []string{
 	`pcid: nvmed \(00:\d\d\.0\) exited: killed by SIGKILL`,
 	`pcid: nvmed \(00:\d\d\.0\) restarting in 250ms`,
 	`drvtests: nvme0: restarted by pcid as pid \d+; the whole disk written and read back through it`,
-	`edud: 00:\d\d\.0: edu device version 1\.0, BAR0 1024 KiB`,
+	`edud: 00:\d\d\.0: edu device version 1\.0, BAR0 1024 KiB, completion by its MSI interrupt`,
 	`pcid: edud \(00:\d\d\.0\) registered edu0 \(edu\)`,
 	`virtio-netd: 00:\d\d\.0: net0: MAC 52:54:00:12:34:56, link up`,
 	`drvtests: net0: MAC 52:54:00:12:34:56, DHCP lease 10\.0\.2\.\d+/24 router 10\.0\.2\.2 `,

@@ -42,9 +42,9 @@ func SetECAM(base uint64, start, end uint8) {
 	klog.Printf("pci: configuration window (ECAM) at %#x for buses %d-%d", base, start, end)
 }
 
-// drivers maps a PCI function to the last process that made DMA memory or
-// an MSI vector through its capability: its driver, which a DMA fault by
-// the function kills.
+// drivers maps a PCI function to the last process that made DMA memory
+// through its capability: its driver, which a DMA fault by the function
+// kills. (Not MSI vectors: pcid makes those for some drivers.)
 var drivers struct {
 	sync.Mutex
 	pid map[uint16]int
@@ -186,9 +186,6 @@ func sysDevMSI(c *call) result {
 	}
 	if !d.TakeMSI() {
 		return fail(errno.ENOSPC)
-	}
-	if !d.IsRoot() {
-		noteDriver(uint16(d.Function), c.p)
 	}
 	q, err := obj.NewMSI(d.PutMSI)
 	if err != nil {

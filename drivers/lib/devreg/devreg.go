@@ -15,6 +15,10 @@
 //	3… one per BAR listed in VALENCE_PCI_BARS, in that order: a register
 //	   window for a memory BAR, an I/O port range for an I/O BAR
 //
+//	…  for a function with MSI but no MSI-X, an IRQ capability for its one
+//	   MSI vector, which pcid has programmed into the function; its index
+//	   among the handles is in VALENCE_PCI_MSI
+//
 // and its environment has VALENCE_PCI_ADDR (bus:device.function) and
 // VALENCE_PCI_BARS (BAR indices, comma-separated). pcid has enabled memory
 // decoding and bus mastering, and, for a device with MSI-X, enabled MSI-X
@@ -110,6 +114,9 @@ type Driver struct {
 	Addr     string
 	// BARs maps a BAR index to its handle.
 	BARs map[int]ipc.Handle
+	// MSI is the IRQ capability of the function's MSI vector, which pcid
+	// programmed (functions with MSI but no MSI-X), or 0.
+	MSI ipc.Handle
 }
 
 // DriverFromEnv decodes a driver's handles and environment, as pcid
@@ -128,6 +135,13 @@ func DriverFromEnv(handles []ipc.Handle) (*Driver, error) {
 			}
 			d.BARs[bar] = handles[3+i]
 		}
+	}
+	if v := os.Getenv("VALENCE_PCI_MSI"); v != "" {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 3 || i >= len(handles) {
+			return nil, fmt.Errorf("devreg: bad VALENCE_PCI_MSI %q for %d handles", v, len(handles))
+		}
+		d.MSI = handles[i]
 	}
 	return d, nil
 }

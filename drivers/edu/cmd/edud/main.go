@@ -30,7 +30,9 @@ import (
 const (
 	regID        = 0x00 // 0xRRrr00ed: version RR.rr
 	regFactorial = 0x08 // write n, read n! when the computation is done
-	regStatus    = 0x20 // bit 0: computing
+	regStatus    = 0x20 // bit 0: computing; bit 7: raise an interrupt when done
+	regIRQStatus = 0x24 // why the device interrupted (bit 0: a factorial is done)
+	regIRQAck    = 0x64 // write the bits to acknowledge
 )
 
 func main() {
@@ -62,7 +64,17 @@ func run(misbehave string) error {
 	if id&0xFF != 0xED {
 		return fmt.Errorf("%s: identification register reads %#x, not an edu device", d.Addr, id)
 	}
-	fmt.Printf("edud: %s: edu device version %d.%d, BAR0 %d KiB\n", d.Addr, id>>24, id>>16&0xFF, regs.Len()>>10)
+	// pcid programmed the device's MSI for us (it has no MSI-X): wait
+	// for the "factorial done" interrupt instead of polling.
+	var irq *dev.KernelIRQ
+	how := "polling"
+	if d.MSI != 0 {
+		if irq, err = dev.NewKernelIRQ(d.MSI); err != nil {
+			return err
+		}
+		how = "its MSI interrupt"
+	}
+	fmt.Printf("edud: %s: edu device version %d.%d, BAR0 %d KiB, completion by %s\n", d.Addr, id>>24, id>>16&0xFF, regs.Len()>>10, how)
 
 	// Serve the protocol on an endpoint of our own, and offer a client
 	// capability on it to pcid under the name edu0.
@@ -79,7 +91,7 @@ func run(misbehave string) error {
 	rpc.Handle(srv, eduproto.Factorial, func(ctx context.Context, badge uint64, n uint32) (uint32, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		return factorial(regs, n)
+		return factorial(ctx, regs, irq, n)
 	})
 	ctx := context.Background()
 	reg := devreg.Client{T: libos.Endpoint{H: d.Registry}}
@@ -94,8 +106,23 @@ func run(misbehave string) error {
 }
 
 // factorial has the device compute n! (edu.rst: write the factorial
-// register, poll the status register's bit 0 until clear, read the result).
-func factorial(regs dev.Regs, n uint32) (uint32, error) {
+// register; with bit 7 of the status register set the device interrupts
+// when done, else poll bit 0 until clear; read the result).
+func factorial(ctx context.Context, regs dev.Regs, irq *dev.KernelIRQ, n uint32) (uint32, error) {
+	if irq != nil {
+		regs.Write32(regStatus, 0x80)
+		regs.Write32(regFactorial, n)
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := irq.Wait(wctx); err != nil {
+			return 0, fmt.Errorf("edu: no completion interrupt within 5 s (status %#x): %w", regs.Read32(regStatus), dev.ErrTimeout)
+		}
+		regs.Write32(regIRQAck, regs.Read32(regIRQStatus))
+		if err := irq.Ack(); err != nil {
+			return 0, err
+		}
+		return regs.Read32(regFactorial), nil
+	}
 	regs.Write32(regFactorial, n)
 	deadline := time.Now().Add(5 * time.Second)
 	for regs.Read32(regStatus)&1 != 0 {

@@ -46,9 +46,11 @@
 //     per I/O BAR), sets Memory and I/O decoding as the BARs given need,
 //     Bus Master and INTx Disable in the Command register, enables MSI-X
 //     with every vector masked if the function has it (through its own
-//     mapping of the table's BAR), and spawns the driver with handles
-//     [registry (Write, Grant, badged for this driver), function,
-//     configuration, BARs…] and an environment of PATH (pcid's, or /bin),
+//     mapping of the table's BAR) — or, for a function with MSI only,
+//     makes one MSI vector through the function's capability and
+//     programs it — and spawns the driver with handles [registry (Write,
+//     Grant, badged for this driver), function, configuration, BARs…,
+//     the MSI vector's IRQ if made (VALENCE_PCI_MSI gives its index)] and an environment of PATH (pcid's, or /bin),
 //     HOME=/, VALENCE_PCI_ADDR and VALENCE_PCI_BARS, and nothing of
 //     pcid's own (no VALENCE_DEVICE_ROOT). argv is the path's base name
 //     followed by the manifest's args.

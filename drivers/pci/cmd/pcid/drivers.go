@@ -167,6 +167,25 @@ func (m *manager) start(i int) bool {
 		}
 	}
 
+	// A function with MSI but no MSI-X: its driver cannot program MSI
+	// (configuration space is pcid's), so pcid makes the vector through
+	// the function's capability and programs it; the driver gets the IRQ.
+	env := p.Env
+	if f.MSIX == nil && f.MSI != nil {
+		irq, msg, err := libos.DevMSI(d.fnCap)
+		if err == nil {
+			err = f.EnableMSI(cfg, pci.Message{Addr: msg.Addr, Data: msg.Data}, 1)
+			d.handles = append(d.handles, irq)
+		}
+		if err != nil {
+			quiesce(f, cfg)
+			fail("MSI: %v", err)
+			return false
+		}
+		// Index among the driver's handles, after the registry's.
+		env = append(append([]string(nil), env...), fmt.Sprintf("VALENCE_PCI_MSI=%d", len(d.handles)))
+	}
+
 	badge := m.reg.Starting(i)
 	regCap, err := libos.Dup(m.ep, ipc.RightWrite|ipc.RightGrant, badge)
 	if err != nil {
@@ -175,7 +194,7 @@ func (m *manager) start(i int) bool {
 		return false
 	}
 	d.handles = append([]ipc.Handle{regCap}, d.handles...)
-	proc, pid, err := libos.ProcSpawn(p.Path, p.Argv, p.Env, d.handles)
+	proc, pid, err := libos.ProcSpawn(p.Path, p.Argv, env, d.handles)
 	if err != nil {
 		quiesce(f, cfg)
 		fail("%v", err)
