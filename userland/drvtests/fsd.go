@@ -105,11 +105,7 @@ func testFsdPersist(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the second fsd: %w", err)
 	}
-	defer func() {
-		libos.ProcKill(p2, syscall.SIGTERM)
-		libos.ProcWait(p2)
-		libos.Close(p2)
-	}()
+	defer stopFsd(p2)
 	for i := 0; i < files; i++ {
 		o, err := c2.Open(ctx, fp.OpenRequest{Cred: root0, At: fp.At{Path: fmt.Sprintf("logs/%03d", i)}, Flags: fp.O_RDONLY})
 		if err != nil {
@@ -141,4 +137,11 @@ func testFsdPersist(ctx context.Context) error {
 	}
 	fmt.Printf("drvtests: fsd: %d fsynced files on nvme0 intact after fsd was killed and restarted\n", files)
 	return nil
+}
+
+// stopFsd ends an fsd with SIGTERM (it commits) and waits for it.
+func stopFsd(p ipc.Handle) {
+	libos.ProcKill(p, syscall.SIGTERM)
+	libos.ProcWait(p)
+	libos.Close(p)
 }
