@@ -14,7 +14,7 @@ import (
 // as it is, and the files read back through the file protocol are the
 // initfs's, byte for byte. TestRootDisk runs this alone (DRVTESTS).
 
-func init() { addTest("fsd-root", testFsdRoot) }
+func init() { addExplicitTest("fsd-root", testFsdRoot) }
 
 var rootFiles = []string{"etc/motd", "etc/issue", "etc/drivers/nvme.toml", "bin/hello"}
 

@@ -24,14 +24,21 @@ import (
 )
 
 type test struct {
-	name string
-	run  func(ctx context.Context) error
+	name     string
+	run      func(ctx context.Context) error
+	explicit bool // runs only when DRVTESTS names it
 }
 
 var tests []test
 
 func addTest(name string, run func(ctx context.Context) error) {
-	tests = append(tests, test{name, run})
+	tests = append(tests, test{name: name, run: run})
+}
+
+// addExplicitTest registers a test that needs a machine of its own (a
+// particular disk, say): it runs only when DRVTESTS names it.
+func addExplicitTest(name string, run func(ctx context.Context) error) {
+	tests = append(tests, test{name: name, run: run, explicit: true})
 }
 
 // registry is pcid's, once started.
@@ -49,7 +56,8 @@ func main() {
 	}
 	only := os.Getenv("DRVTESTS")
 	for _, t := range tests {
-		if only != "" && !strings.Contains(","+only+",", ","+t.name+",") {
+		named := strings.Contains(","+only+",", ","+t.name+",")
+		if only != "" && !named || t.explicit && !named {
 			continue
 		}
 		t0 := time.Now()
