@@ -110,8 +110,8 @@ func roleNoRoot([]string) int {
 	return 0
 }
 
-// testVectorsFreed: a driver holding interrupt vectors and DMA memory is
-// killed; every vector comes back and the memory is freed.
+// testVectorsFreed: a driver holding interrupt vectors and 4 MiB of DMA
+// memory is killed; every vector comes back and the memory is freed.
 func testVectorsFreed() error {
 	total, err := msiCount()
 	if err != nil {
@@ -135,7 +135,7 @@ func testVectorsFreed() error {
 			break // a spawn passes at most 64 handles
 		}
 	}
-	d, err := libos.DMACreate(root, 1<<20)
+	d, err := libos.DMACreate(root, ipc.MaxDMA) // 4 MiB: well above the kernel heap's noise
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func testVectorsFreed() error {
 	if err != nil {
 		return err
 	}
-	if after.Free+256<<10 < before.Free {
+	if after.Free+2<<20 < before.Free { // the kernel's own heap moves by hundreds of KiB
 		return fmt.Errorf("free memory %d KiB after, %d KiB before: the DMA memory leaked", after.Free>>10, before.Free>>10)
 	}
 	return nil
