@@ -85,22 +85,9 @@ func testNVMePatterns(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	seed := uint64(time.Now().UnixNano())
-	t0 := time.Now()
-	if n, err := d.sweep(ctx, true, seed, nil); err != nil {
-		return fmt.Errorf("writing (after %d chunks): %w", n, err)
+	if err := d.roundTrip(ctx, "nvme0"); err != nil {
+		return err
 	}
-	if err := d.c.Flush(ctx); err != nil {
-		return fmt.Errorf("flush: %w", err)
-	}
-	t1 := time.Now()
-	n, err := d.sweep(ctx, false, seed, nil)
-	if err != nil {
-		return fmt.Errorf("reading back (after %d chunks): %w", n, err)
-	}
-	mib := float64(d.info.Sectors*uint64(d.info.SectorSize)) / (1 << 20)
-	fmt.Printf("drvtests: nvme0: %.0f MiB written in %v and read back intact in %v, %d requests in flight\n",
-		mib, t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond), slots)
 	return d.c.Detach(ctx, d.id)
 }
 
@@ -161,12 +148,8 @@ func testNVMeKill(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the restarted nvmed (pid %d): %w", g.PID, err)
 	}
-	seed := uint64(time.Now().UnixNano())
-	if _, err := d2.sweep(ctx, true, seed, nil); err != nil {
-		return fmt.Errorf("writing through the restarted nvmed: %w", err)
-	}
-	if _, err := d2.sweep(ctx, false, seed, nil); err != nil {
-		return fmt.Errorf("reading back through the restarted nvmed: %w", err)
+	if err := d2.roundTrip(ctx, "nvme0"); err != nil {
+		return fmt.Errorf("through the restarted nvmed: %w", err)
 	}
 	fmt.Printf("drvtests: nvme0: restarted by pcid as pid %d; the whole disk written and read back through it\n", g.PID)
 	return d2.c.Detach(ctx, d2.id)

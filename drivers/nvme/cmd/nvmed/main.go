@@ -24,7 +24,6 @@ import (
 	"valence.dev/drivers/lib/devreg"
 	"valence.dev/drivers/lib/pcidev"
 	"valence.dev/drivers/nvme/nvme"
-	"valence.dev/ipc"
 	"valence.dev/libos"
 )
 
@@ -87,29 +86,9 @@ func run(name string, depth int) error {
 		d.Addr, name, info.Model, info.Serial, id.Firmware, info.Sectors*uint64(info.SectorSize)>>20,
 		info.Sectors, info.SectorSize, depth)
 
-	ep, err := libos.NewEndpoint()
-	if err != nil {
-		return err
-	}
-	client, err := libos.Dup(ep, ipc.RightWrite|ipc.RightGrant|ipc.RightDuplicate, 0)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	srv := block.NewServer(ctrl, dma).RPC()
-	errs := make(chan error, servers)
-	for i := 0; i < servers; i++ {
-		go func() { errs <- srv.Serve(ctx, libos.ServerEndpoint{H: ep}) }()
-	}
-	reg := devreg.Client{T: libos.Endpoint{H: d.Registry}}
-	if err := reg.Register(ctx, name, "block", client); err != nil {
-		return fmt.Errorf("registering with pcid: %w", err)
-	}
-	select {
-	case err = <-errs:
-	case <-ctx.Done():
-	}
+	err = d.Serve(ctx, name, "block", block.NewServer(ctrl, dma).RPC(), servers)
 	cerr := ctrl.Close()
 	if err == nil {
 		err = cerr

@@ -62,29 +62,9 @@ func run(name string) error {
 	}
 	fmt.Println(identify(d.Addr, name, disk.Info(), disk.Features()))
 
-	ep, err := libos.NewEndpoint()
-	if err != nil {
-		return err
-	}
-	client, err := libos.Dup(ep, ipc.RightWrite|ipc.RightGrant|ipc.RightDuplicate, 0)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	srv := block.NewServer(disk, dma).RPC()
-	errs := make(chan error, servers)
-	for i := 0; i < servers; i++ {
-		go func() { errs <- srv.Serve(ctx, libos.ServerEndpoint{H: ep}) }()
-	}
-	reg := devreg.Client{T: libos.Endpoint{H: d.Registry}}
-	if err := reg.Register(ctx, name, "block", client); err != nil {
-		return fmt.Errorf("registering with pcid: %w", err)
-	}
-	select {
-	case err = <-errs:
-	case <-ctx.Done():
-	}
+	err = d.Serve(ctx, name, "block", block.NewServer(disk, dma).RPC(), servers)
 	if cerr := disk.Close(); err == nil {
 		err = cerr
 	}
