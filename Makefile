@@ -1,6 +1,6 @@
 # Valence build, run and test entry points. See README.md.
 #
-#   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm] [DEBUG=1]
+#   make run [CMDLINE='...'] [ADD='host[:/guest] ...'] [MEM=1024] [ACCEL=kvm] [DEBUG=1] [ROOT=nvme0|initfs]
 #            [DISK=raw-image] [HOSTFWD='tcp::8080-:80 ...'] [QEMU_EXTRA='-device edu']
 #   make test          every test: hosted unit tests, then QEMU end-to-end tests
 #   make image         build/image/{valence.mb,initfs.tar,kernel.sym,root.img}
@@ -44,6 +44,9 @@ SYSTEM_PROGS := $(notdir $(SYSTEM_CMDS))
 # forwards to the guest's virtio-net NIC (QEMU user networking).
 DISK ?= $(IMAGE_DIR)/root.img
 HOSTFWD ?=
+# The root filesystem: the disk /bin/bootstrap mounts at "/" before it
+# runs init (ROOT=initfs: none; the read-only initfs stays the root).
+ROOT ?= nvme0
 # More QEMU arguments for make run (devices, say).
 QEMU_EXTRA ?=
 
@@ -66,7 +69,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -device intel-iommu,intremap=off \
 	-kernel $(IMAGE_DIR)/valence.mb \
 	-initrd "$(IMAGE_DIR)/initfs.tar initfs,$(IMAGE_DIR)/kernel.sym ksym" \
-	-append "$(if $(filter 1,$(DEBUG)),debug )$(CMDLINE)" \
+	-append "$(if $(filter 1,$(DEBUG)),debug )$(if $(ROOT),root=$(ROOT) )$(CMDLINE)" \
 	-drive file=$(DISK),if=none,id=disk0,format=raw -device nvme,serial=valence0,drive=disk0 \
 	-netdev user,id=net0$(if $(strip $(HOSTFWD)),$(comma)hostfwd=$(subst $(space),$(comma)hostfwd=,$(strip $(HOSTFWD)))) \
 	-device virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56 $(QEMU_EXTRA)

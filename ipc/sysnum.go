@@ -200,3 +200,30 @@ type DevInfo struct {
 const (
 	DevDMAIsolated = 1 << 0 // an IOMMU confines each device's DMA
 )
+
+// Native system calls for the file namespace (docs/filesystems.md). Each
+// process has a mount table, copied from its parent when it is created
+// and changed only by the process itself.
+const (
+	// SysMount: (target *byte, endpoint, flags, source *byte) -> 0.
+	// Without MountBind, the server of the file protocol behind endpoint
+	// (a capability with RightWrite) is mounted at target, an absolute
+	// path; the kernel forwards every file call below target to it. With
+	// MountBind, endpoint is ignored and the directory source, as the
+	// caller's namespace resolves it, is mounted at target as well.
+	// MountReplace gives the mount at target a new server (a restarted
+	// one) in every process that has it: only the process that mounted it
+	// (or the first process) may. A mount covers what was at target
+	// before; mounting again at the same target replaces the caller's
+	// entry.
+	SysMount = NativeBase + 0x90
+	// SysUnmount: (target *byte, flags) -> 0: removes the caller's mount
+	// at target (EINVAL if none; "/" cannot be removed).
+	SysUnmount = NativeBase + 0x91
+)
+
+// SysMount flags.
+const (
+	MountBind    = 1 // mount a directory of the caller's namespace, not an endpoint
+	MountReplace = 2 // give an existing mount a new server, everywhere
+)

@@ -13,8 +13,15 @@ require (
 require (
 	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
 	golang.org/x/time v0.15.0 // indirect
+	valence.dev/servers/fs v0.0.0
 )
 
 replace valence.dev/ipc => ../ipc
 
 replace valence.dev/caps => ../caps
+
+replace valence.dev/servers/fs => ../servers/fs
+
+replace valence.dev/drivers/lib => ../drivers/lib
+
+replace valence.dev/libos => ../libos

@@ -60,11 +60,37 @@ func main() {
 		}
 	}
 	if _, found := fs.Lookup(initPath); found || explicitInit {
-		startInit(initPath, initArgs(initPath, args), initEnv(args))
+		argv := initArgs(initPath, args)
+		if root := rootParam(kargs); root != "" && root != "initfs" {
+			// As Linux's initramfs: a first stage mounts the root disk,
+			// then runs init on it (docs/filesystems.md).
+			if _, found := fs.Lookup(bootstrap); found {
+				klog.Printf("init: root=%s: %s mounts it, then runs %s", root, bootstrap, initPath)
+				startInit(bootstrap, append([]string{bootstrap}, argv...), initEnv(args))
+				select {}
+			}
+			klog.Printf("init: root=%s, but the initfs has no %s: the initfs stays the root", root, bootstrap)
+		}
+		startInit(initPath, argv, initEnv(args))
 		select {} // the kernel powers off when init ends
 	}
 	klog.Printf("monitor: no %s; starting the console monitor (type help)", initPath)
 	monitor.Run(monitor.Env{In: console.Read, Out: os.Stdout, Commands: commands(fs)})
+}
+
+// bootstrap is the first stage that mounts the root disk named by root=.
+const bootstrap = "/bin/bootstrap"
+
+// rootParam is the value of the last root= kernel parameter ("" if
+// none): the disk to mount at "/" ("nvme0"), or "initfs".
+func rootParam(kargs []string) string {
+	root := ""
+	for _, a := range kargs {
+		if v, found := strings.CutPrefix(a, "root="); found {
+			root = v
+		}
+	}
+	return root
 }
 
 // initArgs is the first process's argv: its path, then, as Linux does,

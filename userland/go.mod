@@ -14,6 +14,7 @@ require (
 require golang.org/x/sys v0.43.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
 	golang.org/x/time v0.15.0 // indirect
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237

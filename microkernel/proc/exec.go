@@ -15,6 +15,7 @@ import (
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/mm/vma"
 	"valence.dev/microkernel/rt"
+	"valence.dev/microkernel/vfs"
 )
 
 // The initial stack: 8 MiB, demand-paged, ending below the top of user
@@ -32,16 +33,22 @@ type image struct {
 	sp    uint64
 	brk   uint64
 	name  string
+	path  string // the executable's absolute path
 }
 
 // load reads the executable at path from the file system, maps it into a
 // new address space, and builds the initial stack with argv, envp and the
 // auxiliary vector (System V AMD64 ABI §3.4.1).
-func load(cwd, file string, argv, envp []string) (*image, errno.Errno, error) {
-	data, full, e, why := readExecutable(cwd, file)
+func load(ns *vfs.Table, t *Thread, cwd, file string, argv, envp []string) (*image, errno.Errno, error) {
+	data, full, e, why := readExecutable(ns, t, cwd, file)
 	if e != 0 {
 		return nil, e, why
 	}
+	return loadImage(data, full, argv, envp)
+}
+
+// loadImage is load once the executable has been read.
+func loadImage(data []byte, full string, argv, envp []string) (*image, errno.Errno, error) {
 	f, err := elf.Parse(data)
 	if err != nil {
 		return nil, errno.ENOEXEC, fmt.Errorf("%s: %w", full, err)
@@ -57,7 +64,7 @@ func load(cwd, file string, argv, envp []string) (*image, errno.Errno, error) {
 	if err != nil {
 		return nil, errno.ENOMEM, err
 	}
-	img := &image{as: as, entry: f.Entry, name: path.Base(full)}
+	img := &image{as: as, entry: f.Entry, name: path.Base(full), path: full}
 	if err := mapSegments(as, f, data); err != nil {
 		as.Release()
 		return nil, errno.ENOMEM, fmt.Errorf("%s: %w", full, err)
@@ -207,22 +214,65 @@ func buildStack(as *mm.AddressSpace, f *elf.File, execfn string, argv, envp []st
 	return sp, nil
 }
 
-// readExecutable finds an executable file, following symlinks. If it
-// cannot, it returns the errno and the reason, for the log.
-func readExecutable(cwd, file string) ([]byte, string, errno.Errno, error) {
-	n, full, e := root.resolve(cwd, file, true)
+// maxExecutable bounds the executables the kernel reads whole into its
+// heap to load them.
+const maxExecutable = 512 << 20
+
+// readExecutable reads an executable file, found in namespace ns
+// (relative to cwd) with symlinks followed, on behalf of thread t (nil:
+// the kernel). If it cannot, it returns the errno and the reason, for the
+// log.
+func readExecutable(ns *vfs.Table, t *Thread, cwd, file string) ([]byte, string, errno.Errno, error) {
+	r, e := resolveIn(ns, cwd, file)
 	if e != 0 {
-		return nil, full, e, fmt.Errorf("%s: %w", file, errnoError(e))
+		return nil, file, e, fmt.Errorf("%s: %w", file, errnoError(e))
 	}
-	if n.isDir() {
+	var c *call
+	if t != nil {
+		c = &call{t: t, p: t.proc}
+	}
+	full := r.abs
+	st, e := r.fs.stat(c, r.at, 0)
+	if e != 0 {
+		return nil, full, e, fmt.Errorf("%s: %w", full, errnoError(e))
+	}
+	switch {
+	case st.Mode&linux.S_IFMT == linux.S_IFDIR:
 		return nil, full, errno.EACCES, fmt.Errorf("%s: is a directory", full)
-	}
-	if n.mode&0o111 == 0 {
-		return nil, full, errno.EACCES, fmt.Errorf("%s: not executable (mode %#o)", full, uint32(n.mode.Perm()))
-	}
-	data, ok := n.bytes()
-	if !ok {
+	case st.Mode&linux.S_IFMT != linux.S_IFREG:
 		return nil, full, errno.EACCES, fmt.Errorf("%s: not a regular file", full)
+	case st.Mode&0o111 == 0:
+		return nil, full, errno.EACCES, fmt.Errorf("%s: not executable (mode %#o)", full, st.Mode&0o7777)
+	case st.Size > maxExecutable:
+		return nil, full, errno.ENOMEM, fmt.Errorf("%s: %d bytes, over the %d the kernel loads", full, st.Size, maxExecutable)
+	}
+	if n, isNode := r.fs.(nodeFS); isNode {
+		// The initfs's bytes are in memory already: no copy.
+		if nd, e := n.walk(r.at, true); e == 0 {
+			if data, ok := nd.bytes(); ok {
+				return data, full, 0, nil
+			}
+		}
+	}
+	if e := admitObject(uint64(st.Size)); e != 0 {
+		return nil, full, e, fmt.Errorf("%s: no kernel memory for its %d bytes", full, st.Size)
+	}
+	f, e := r.fs.open(c, r.at, linux.O_RDONLY, 0)
+	if e != 0 {
+		return nil, full, e, fmt.Errorf("%s: open: %w", full, errnoError(e))
+	}
+	defer f.release()
+	data := make([]byte, st.Size)
+	for off := 0; off < len(data); {
+		n, e := f.read(t, data[off:], int64(off), false)
+		if e != 0 {
+			return nil, full, e, fmt.Errorf("%s: read at %d: %w", full, off, errnoError(e))
+		}
+		if n == 0 {
+			data = data[:off] // it shrank meanwhile
+			break
+		}
+		off += n
 	}
 	return data, full, 0, nil
 }
@@ -248,7 +298,8 @@ func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable
 		cwd = parent.cwd
 		parent.mu.Unlock()
 	}
-	if _, _, e, why := readExecutable(cwd, file); e != 0 {
+	data, full, e, why := readExecutable(nsOf(parent), nil, cwd, file)
+	if e != 0 {
 		return nil, &SpawnError{Errno: e, Err: why}
 	}
 	p, e := newProcess(parent, path.Base(file))
@@ -263,7 +314,7 @@ func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable
 		}
 		envp = withEnv(envp, extra)
 	}
-	img, e, err := load(cwd, file, argv, envp)
+	img, e, err := loadImage(data, full, argv, envp)
 	if err != nil {
 		p.abandon()
 		return nil, &SpawnError{Errno: e, Err: err}
@@ -279,6 +330,7 @@ func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable
 	p.as = img.as
 	p.brk = brkState{start: img.brk, cur: img.brk}
 	p.args = append([]string(nil), argv...)
+	p.exe = full
 	if files == nil {
 		files = consoleFiles()
 	}

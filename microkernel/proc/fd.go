@@ -31,8 +31,9 @@ type openFile struct {
 	refs  atomic.Int32
 	mu    sync.Mutex
 	off   int64
-	flags uint32 // O_NONBLOCK, O_APPEND, access mode
-	path  string
+	flags uint32     // O_NONBLOCK, O_APPEND, access mode
+	path  string     // the absolute path it was opened at
+	fs    filesystem // the filesystem it belongs to; nil outside the namespace (pipes, eventfd)
 }
 
 func newOpenFile(f file, flags uint32, path string) *openFile {

@@ -99,10 +99,13 @@ func SetRoot(f *initfs.FS) {
 		dev.children[name] = n
 	}
 	ns.mkdirAll("tmp")
+	ns.mkdirAll("boot") // mount points (docs/filesystems.md)
+	ns.mkdirAll("proc")
 	ns.sortAll(ns.root)
 	root.mu.Lock()
 	root.root, root.ino = ns.root, ns.ino
 	root.mu.Unlock()
+	setInitialNS(buildInitialNS())
 }
 
 func (ns *namespace) mkdirAll(p string) *node {

@@ -13,6 +13,7 @@ import (
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/obj"
+	"valence.dev/microkernel/vfs"
 )
 
 // Process is a running (or zombie) user program.
@@ -47,6 +48,10 @@ type Process struct {
 	vforkDone     chan struct{}
 	futexes       futexTable
 	cwd           string
+	exe           string     // the executable's absolute path (/proc/<pid>/exe)
+	ns            *vfs.Table // the mount table (fsys.go)
+	umask         uint32
+	started       int64 // clock.Monotonic() when it was created
 	args          []string
 	reported      map[uint64]bool // unsupported system calls already logged
 	refusedLog    *logLimit       // refused executables logged (refused.go); shared with vfork children
@@ -151,6 +156,12 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		lim = defaultLimits()
 	}
 	startMemoryWatch()
+	cwd, ns, umask := "/", initialNS(), uint32(0o022)
+	if parent != nil {
+		parent.mu.Lock()
+		cwd, ns, umask = parent.cwd, parent.ns, parent.umask
+		parent.mu.Unlock()
+	}
 	p := &Process{
 		PID:        allocPID(),
 		Name:       name,
@@ -159,7 +170,10 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		parent:     parent,
 		dead:       make(chan struct{}),
 		childEvent: newEvent(),
-		cwd:        "/",
+		cwd:        cwd,
+		ns:         ns,
+		umask:      umask,
+		started:    clock.Monotonic(),
 		reported:   map[uint64]bool{},
 		handles:    capsys.NewTable(maxHandles),
 		lim:        lim,

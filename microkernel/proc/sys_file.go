@@ -2,7 +2,6 @@ package proc
 
 import (
 	"encoding/binary"
-	"path"
 	"strings"
 	"time"
 
@@ -84,14 +83,55 @@ func doWrite(c *call, of *openFile, buf, count uint64, off int64, positional boo
 	if err := c.as().CopyIn(buf, b); err != nil {
 		return fail(errno.EFAULT)
 	}
-	if positional && !of.f.seekable() {
+	seekable := of.f.seekable()
+	if positional && !seekable {
 		return fail(errno.ESPIPE)
 	}
-	n, e := of.f.write(c.t, b, off, of.nonblock())
+	nonblock := of.nonblock()
+	if positional || !seekable {
+		n, e := of.f.write(c.t, b, off, nonblock)
+		if e != 0 {
+			return fail(e)
+		}
+		return ok(uint64(n))
+	}
+	// At the file offset: writers on one open file description take
+	// turns, as Linux's f_pos lock makes them, so that each write starts
+	// where the last ended.
+	of.mu.Lock()
+	defer of.mu.Unlock()
+	if w, isEnd := of.f.(endWriter); isEnd && of.flags&linux.O_APPEND != 0 {
+		n, end, e := w.writeEnd(c.t, b, of.off)
+		if e != 0 {
+			return fail(e)
+		}
+		of.off = end
+		return ok(uint64(n))
+	}
+	n, e := of.f.write(c.t, b, of.off, nonblock)
 	if e != 0 {
 		return fail(e)
 	}
+	of.off += int64(n)
 	return ok(uint64(n))
+}
+
+// endWriter is a file whose O_APPEND writes say where the file now ends.
+type endWriter interface {
+	writeEnd(t *Thread, b []byte, off int64) (int, int64, errno.Errno)
+}
+
+// fstater is a file whose stat can fail (a file server's).
+type fstater interface {
+	fstat(c *call) (linux.Stat, errno.Errno)
+}
+
+// statOf describes an open file.
+func statOf(c *call, f file) (linux.Stat, errno.Errno) {
+	if fs, isFS := f.(fstater); isFS {
+		return fs.fstat(c)
+	}
+	return f.stat(), 0
 }
 
 // sysRead implements read(2).
@@ -214,7 +254,11 @@ func sysLseek(c *call) result {
 	case linux.SEEK_CUR:
 		off += of.off
 	case linux.SEEK_END:
-		off += of.f.stat().Size
+		st, e := statOf(c, of.f)
+		if e != 0 {
+			return fail(e)
+		}
+		off += st.Size
 	default:
 		return fail(errno.EINVAL)
 	}
@@ -238,90 +282,6 @@ func userPath(c *call, addr uint64) (string, errno.Errno) {
 		return "", errno.ENOENT
 	}
 	return s, 0
-}
-
-// dirOf returns the directory a *at call resolves relative paths in.
-func dirOf(c *call, dirfd int32, p string) (string, errno.Errno) {
-	if strings.HasPrefix(p, "/") || dirfd == linux.AT_FDCWD {
-		c.p.mu.Lock()
-		defer c.p.mu.Unlock()
-		return c.p.cwd, 0
-	}
-	of, ok := c.p.fdTable().get(dirfd)
-	if !ok {
-		return "", errno.EBADF
-	}
-	defer of.drop()
-	if _, isDir := of.f.(*dirFile); !isDir {
-		return "", errno.ENOTDIR
-	}
-	return of.path, 0
-}
-
-// open opens a path in the namespace.
-func open(c *call, dirfd int32, p string, flags uint32) (*openFile, errno.Errno) {
-	dir, e := dirOf(c, dirfd, p)
-	if e != 0 {
-		return nil, e
-	}
-	n, full, e := root.resolve(dir, p, flags&linux.O_NOFOLLOW == 0)
-	if e != 0 {
-		if e == errno.ENOENT && flags&linux.O_CREAT != 0 {
-			return nil, errno.EROFS
-		}
-		return nil, e
-	}
-	if flags&(linux.O_CREAT|linux.O_EXCL) == linux.O_CREAT|linux.O_EXCL {
-		return nil, errno.EEXIST
-	}
-	acc := flags & linux.O_ACCMODE
-	var f file
-	switch n.kind {
-	case kindDir:
-		if acc != linux.O_RDONLY {
-			return nil, errno.EISDIR
-		}
-		f = &dirFile{n: n}
-	case kindFile:
-		if acc != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
-			return nil, errno.EROFS // the initfs is read-only
-		}
-		f = &regularFile{n: n}
-	case kindSymlink:
-		return nil, errno.ELOOP // O_NOFOLLOW on a symlink
-	case kindDevice:
-		f = n.dev
-	}
-	if flags&linux.O_DIRECTORY != 0 && n.kind != kindDir {
-		return nil, errno.ENOTDIR
-	}
-	return newOpenFile(f, flags&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_APPEND), full), 0
-}
-
-// sysOpenat implements openat(2) (read-only initfs files, directories and
-// devices; creating or writing files fails with EROFS).
-func sysOpenat(c *call) result {
-	p, e := userPath(c, c.arg(1))
-	if e != 0 {
-		return fail(e)
-	}
-	flags := uint32(c.arg(2))
-	of, e := open(c, c.i32(0), p, flags)
-	if e != 0 {
-		return fail(e)
-	}
-	fd, e := c.p.fdTable().install(of, 0, flags&linux.O_CLOEXEC != 0)
-	if e != 0 {
-		of.drop()
-		return fail(e)
-	}
-	return ok(uint64(fd))
-}
-
-// sysOpen implements open(2).
-func sysOpen(c *call) result {
-	c.args = [6]uint64{atFDCWD, c.args[0], c.args[1], c.args[2]}
-	return sysOpenat(c)
 }
 
 // sysClose implements close(2).
@@ -469,167 +429,11 @@ func sysFstat(c *call) result {
 		return fail(e)
 	}
 	defer of.drop()
-	return writeStat(c, c.arg(1), of.f.stat())
-}
-
-// sysNewfstatat implements newfstatat(2) (fstatat).
-func sysNewfstatat(c *call) result {
-	flags := c.arg(3)
-	if flags&linux.AT_EMPTY_PATH != 0 {
-		if s, err := c.as().ReadString(c.arg(1), 1); err == nil && s == "" {
-			c.args[1] = c.args[2]
-			return sysFstat(c)
-		}
-	}
-	p, e := userPath(c, c.arg(1))
+	st, e := statOf(c, of.f)
 	if e != 0 {
 		return fail(e)
 	}
-	dir, e := dirOf(c, c.i32(0), p)
-	if e != 0 {
-		return fail(e)
-	}
-	n, _, e := root.resolve(dir, p, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
-	if e != 0 {
-		return fail(e)
-	}
-	return writeStat(c, c.arg(2), nodeStat(n))
-}
-
-// sysStat implements stat(2); sysLstat, lstat(2).
-func sysStat(c *call) result {
-	c.args = [6]uint64{atFDCWD, c.args[0], c.args[1], 0}
-	return sysNewfstatat(c)
-}
-
-func sysLstat(c *call) result {
-	c.args = [6]uint64{atFDCWD, c.args[0], c.args[1], linux.AT_SYMLINK_NOFOLLOW}
-	return sysNewfstatat(c)
-}
-
-// sysFaccessat implements faccessat(2) and access(2): everything exists
-// is readable; only executables and directories are executable; nothing
-// is writable but devices.
-func sysFaccessat(c *call) result {
-	p, e := userPath(c, c.arg(1))
-	if e != 0 {
-		return fail(e)
-	}
-	dir, e := dirOf(c, c.i32(0), p)
-	if e != 0 {
-		return fail(e)
-	}
-	n, _, e := root.resolve(dir, p, true)
-	if e != 0 {
-		return fail(e)
-	}
-	mode := c.arg(2)
-	if mode&2 != 0 && n.kind != kindDevice {
-		return fail(errno.EROFS)
-	}
-	if mode&1 != 0 && n.mode&0o111 == 0 {
-		return fail(errno.EACCES)
-	}
-	return ok0()
-}
-
-func sysAccess(c *call) result {
-	c.args = [6]uint64{atFDCWD, c.args[0], c.args[1]}
-	return sysFaccessat(c)
-}
-
-// sysReadlinkat implements readlinkat(2).
-func sysReadlinkat(c *call) result {
-	p, e := userPath(c, c.arg(1))
-	if e != 0 {
-		return fail(e)
-	}
-	if p == "/proc/self/exe" {
-		c.p.mu.Lock()
-		exe := "/bin/" + c.p.Name
-		if len(c.p.args) > 0 && strings.HasPrefix(c.p.args[0], "/") {
-			exe = c.p.args[0]
-		}
-		c.p.mu.Unlock()
-		return copyLink(c, exe)
-	}
-	dir, e := dirOf(c, c.i32(0), p)
-	if e != 0 {
-		return fail(e)
-	}
-	n, _, e := root.resolve(dir, p, false)
-	if e != 0 {
-		return fail(e)
-	}
-	if n.kind != kindSymlink {
-		return fail(errno.EINVAL)
-	}
-	return copyLink(c, n.link)
-}
-
-func copyLink(c *call, target string) result {
-	b := []byte(target)
-	if uint64(len(b)) > c.arg(3) {
-		b = b[:c.arg(3)]
-	}
-	if err := c.as().CopyOut(c.arg(2), b); err != nil {
-		return fail(errno.EFAULT)
-	}
-	return ok(uint64(len(b)))
-}
-
-func sysReadlink(c *call) result {
-	c.args = [6]uint64{atFDCWD, c.args[0], c.args[1], c.args[2]}
-	return sysReadlinkat(c)
-}
-
-// sysGetdents64 implements getdents64(2).
-func sysGetdents64(c *call) result {
-	of, e := c.file(0)
-	if e != 0 {
-		return fail(e)
-	}
-	defer of.drop()
-	d, isDir := of.f.(*dirFile)
-	if !isDir {
-		return fail(errno.ENOTDIR)
-	}
-	names := append([]string{".", ".."}, d.n.sorted...)
-	of.mu.Lock()
-	defer of.mu.Unlock()
-	var out []byte
-	i := int(of.off)
-	for ; i < len(names); i++ {
-		name := names[i]
-		var child *node
-		switch name {
-		case ".":
-			child = d.n
-		case "..":
-			child = d.n.parent
-		default:
-			child = d.n.children[name]
-		}
-		reclen := (19 + len(name) + 1 + 7) &^ 7
-		if uint64(len(out)+reclen) > c.arg(2) {
-			break
-		}
-		rec := make([]byte, reclen)
-		binary.LittleEndian.PutUint64(rec[0:], child.ino)
-		binary.LittleEndian.PutUint64(rec[8:], uint64(i+1))
-		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
-		rec[18] = direntType(child)
-		copy(rec[19:], name)
-		out = append(out, rec...)
-	}
-	if len(out) == 0 && i < len(names) {
-		return fail(errno.EINVAL) // buffer too small for one entry
-	}
-	if err := c.as().CopyOut(c.arg(1), out); err != nil {
-		return fail(errno.EFAULT)
-	}
-	of.off = int64(i)
-	return ok(uint64(len(out)))
+	return writeStat(c, c.arg(1), st)
 }
 
 func direntType(n *node) byte {
@@ -681,43 +485,6 @@ func copyOutStruct(c *call, addr uint64, b []byte) result {
 	if err := c.as().CopyOut(addr, b); err != nil {
 		return fail(errno.EFAULT)
 	}
-	return ok0()
-}
-
-// sysGetcwd implements getcwd(2).
-func sysGetcwd(c *call) result {
-	c.p.mu.Lock()
-	cwd := c.p.cwd
-	c.p.mu.Unlock()
-	b := append([]byte(cwd), 0)
-	if uint64(len(b)) > c.arg(1) {
-		return fail(errno.ERANGE)
-	}
-	if err := c.as().CopyOut(c.arg(0), b); err != nil {
-		return fail(errno.EFAULT)
-	}
-	return ok(uint64(len(b)))
-}
-
-// sysChdir implements chdir(2).
-func sysChdir(c *call) result {
-	p, e := userPath(c, c.arg(0))
-	if e != 0 {
-		return fail(e)
-	}
-	c.p.mu.Lock()
-	cwd := c.p.cwd
-	c.p.mu.Unlock()
-	n, full, e := root.resolve(cwd, p, true)
-	if e != 0 {
-		return fail(e)
-	}
-	if !n.isDir() {
-		return fail(errno.ENOTDIR)
-	}
-	c.p.mu.Lock()
-	c.p.cwd = path.Clean(full)
-	c.p.mu.Unlock()
 	return ok0()
 }
 

@@ -35,20 +35,93 @@ func sysMmap(c *call) result {
 	if flags&(linux.MAP_PRIVATE|linux.MAP_SHARED) == 0 {
 		return fail(errno.EINVAL)
 	}
+	var of *openFile
 	if flags&linux.MAP_ANONYMOUS == 0 {
-		return fail(errno.ENODEV)
+		var e errno.Errno
+		if of, e = mappableFile(c, prot, flags); e != 0 {
+			return fail(e)
+		}
+		defer of.drop()
 	}
 	fixed := flags&(linux.MAP_FIXED|linux.MAP_FIXED_NOREPLACE) != 0
 	c.p.vmMu.Lock() // RLIMIT_AS, RLIMIT_DATA: check and map as one step
 	defer c.p.vmMu.Unlock()
-	if e := c.p.checkVM(c.as(), addr, length, prot&linux.PROT_WRITE != 0, fixed); e != 0 {
+	write := prot&linux.PROT_WRITE != 0 || of != nil
+	if e := c.p.checkVM(c.as(), addr, length, write, fixed); e != 0 {
 		return fail(e)
 	}
-	va, err := c.as().Map(addr, length, protOf(prot), fixed, flags&linux.MAP_FIXED_NOREPLACE != 0, 0)
+	mapProt := protOf(prot)
+	if of != nil {
+		mapProt = protOf(prot | linux.PROT_WRITE) // until the file's bytes are in
+	}
+	va, err := c.as().Map(addr, length, mapProt, fixed, flags&linux.MAP_FIXED_NOREPLACE != 0, 0)
 	if err != nil {
 		return fail(toErrno(err))
 	}
+	if of != nil {
+		if e := fillFromFile(c, of, va, length, int64(c.arg(5))); e != 0 {
+			c.as().Unmap(va, length)
+			return fail(e)
+		}
+		if err := c.as().Protect(va, length, protOf(prot)); err != nil {
+			c.as().Unmap(va, length)
+			return fail(toErrno(err))
+		}
+	}
 	return ok(va)
+}
+
+// mappableFile checks a file mapping's descriptor (argument 4) and
+// offset (argument 5). A file mapping is a copy of the file's bytes made
+// at mmap time: MAP_PRIVATE exactly so; MAP_SHARED only read-only, since
+// writes through it would not reach the file (ENODEV, docs/processes.md).
+func mappableFile(c *call, prot, flags uint64) (*openFile, errno.Errno) {
+	if c.arg(5)%mm.PageSize != 0 || int64(c.arg(5)) < 0 {
+		return nil, errno.EINVAL
+	}
+	of, e := c.file(4)
+	if e != 0 {
+		return nil, e
+	}
+	acc := of.flags & linux.O_ACCMODE
+	switch {
+	case of.fs == nil || !of.f.seekable():
+		e = errno.ENODEV
+	case acc == linux.O_WRONLY:
+		e = errno.EACCES
+	case flags&linux.MAP_SHARED != 0 && prot&linux.PROT_WRITE != 0 && acc != linux.O_RDWR:
+		e = errno.EACCES
+	case flags&linux.MAP_SHARED != 0 && prot&linux.PROT_WRITE != 0:
+		e = errno.ENODEV
+	}
+	if _, isDir := of.f.(directory); isDir && e == 0 {
+		e = errno.ENODEV
+	}
+	if e != 0 {
+		of.drop()
+		return nil, e
+	}
+	return of, 0
+}
+
+// fillFromFile copies the file's bytes from off into [va, va+length);
+// what lies past the end of the file stays zero.
+func fillFromFile(c *call, of *openFile, va, length uint64, off int64) errno.Errno {
+	buf := make([]byte, min(length, 1<<20))
+	for done := uint64(0); done < length; {
+		n, e := of.f.read(c.t, buf[:min(uint64(len(buf)), length-done)], off+int64(done), false)
+		if e != 0 {
+			return e
+		}
+		if n == 0 {
+			return 0
+		}
+		if err := c.as().CopyOut(va+done, buf[:n]); err != nil {
+			return errno.EFAULT
+		}
+		done += uint64(n)
+	}
+	return 0
 }
 
 // sysMunmap implements munmap(2).

@@ -30,8 +30,8 @@ func vfork(c *call, flags uint64) result {
 	as := parent.as
 	child.files = parent.files.fork()
 	child.sigactions = parent.sigactions
-	child.cwd = parent.cwd
 	child.args = parent.args
+	child.exe = parent.exe
 	child.brk = parent.brk
 	parent.mu.Unlock()
 	as.Retain()
@@ -126,7 +126,7 @@ func sysExecve(c *call) result {
 	p.mu.Lock()
 	cwd := p.cwd
 	p.mu.Unlock()
-	img, e, err := load(cwd, file, argv, envp)
+	img, e, err := load(p.mounts(), c.t, cwd, file, argv, envp)
 	if err != nil {
 		logRefused(p, "execve", file, e, err)
 		return fail(e)
@@ -136,6 +136,7 @@ func sysExecve(c *call) result {
 	p.as = img.as
 	p.Name = img.name
 	p.args = argv
+	p.exe = img.path
 	p.brk = brkState{start: img.brk, cur: img.brk}
 	for s := range p.sigactions {
 		if p.sigactions[s].Handler != linux.SIG_IGN {

@@ -15,8 +15,10 @@
 //     kernel uses to symbolize its own panics (package symtab, format in
 //     valence.dev/microkernel/ksym);
 //   - root.img, the root disk: a Valence filesystem (docs/fs-format.md)
-//     holding the same tree as initfs.tar, written with the filesystem
-//     library of valence.dev/servers/fs (package rootdisk). It is sparse,
+//     holding the same tree as initfs.tar, -add files included, plus the
+//     mount points /boot, /dev and /proc (0755) and /tmp (01777) where the
+//     image lacks them, written with the filesystem library of
+//     valence.dev/servers/fs (package rootdisk). It is sparse,
 //     -disk-size bytes (suffix K, M, G or T; default 256M, or more if the
 //     tree needs it), and checked with fsck before it is kept;
 //

@@ -9,6 +9,13 @@
 // SOURCE_DATE_EPOCH). Only the volume id, which must differ between
 // filesystems, is random.
 //
+// The disk also has the MountPoints, which the initfs need not have:
+// bootstrap (userland/bootstrap), the first process, binds the initfs at
+// /boot and mounts this disk at /, the kernel's /dev and /proc are
+// mounted over the disk's, and /tmp is sticky and world-writable (01777).
+// Those the tree lacks are added as empty directories; one the tree has
+// keeps the tree's mode and contents, and must be a directory.
+//
 // The image file is sparse: its size is the filesystem's size, but the
 // host stores only the blocks written. Write refuses a size too small for
 // the tree before writing anything, and checks the finished image with

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"time"
@@ -35,11 +36,46 @@ type Stats struct {
 	Symlinks  int
 }
 
+// MountPoints are the directories a root disk has whatever the image
+// holds, because something is mounted on them at boot (bootstrap, the
+// first process, docs/filesystems.md): the initfs at /boot, the kernel's
+// /dev and /proc; and /tmp, everyone's scratch space, sticky and
+// world-writable as on Linux. Write adds those the tree lacks; one the
+// tree has keeps the tree's mode, but must be a directory.
+var MountPoints = []initfs.Entry{
+	{Name: "boot", Mode: fs.ModeDir | 0o755, From: "root disk mount point"},
+	{Name: "dev", Mode: fs.ModeDir | 0o755, From: "root disk mount point"},
+	{Name: "proc", Mode: fs.ModeDir | 0o755, From: "root disk mount point"},
+	{Name: "tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777, From: "root disk mount point"},
+}
+
+// withMountPoints returns entries with the MountPoints they lack in
+// front (their parent is the root, so parents still come first).
+func withMountPoints(entries []initfs.Entry) ([]initfs.Entry, error) {
+	have := make(map[string]initfs.Entry, len(entries))
+	for _, e := range entries {
+		have[e.Name] = e
+	}
+	var out []initfs.Entry
+	for _, mp := range MountPoints {
+		e, ok := have[mp.Name]
+		switch {
+		case !ok:
+			out = append(out, mp)
+		case !e.Mode.IsDir():
+			return nil, fmt.Errorf("rootdisk: /%s (from %s) must be a directory: it is a mount point of the root disk", e.Name, e.From)
+		}
+	}
+	return append(out, entries...), nil
+}
+
 // Need is the smallest disk size Write accepts for entries: their data
-// blocks, the tree and allocation metadata for them, and room for the
-// filesystem's own fixed area and copy-on-write headroom.
+// blocks, the tree and allocation metadata for them (and for the
+// MountPoints), and room for the filesystem's own fixed area and
+// copy-on-write headroom.
 func Need(entries []initfs.Entry) uint64 {
-	blocks := uint64(2048) // fixed area, bitmaps and commit headroom: 8 MiB
+	blocks := uint64(2048)                 // fixed area, bitmaps and commit headroom: 8 MiB
+	blocks += 2 * uint64(len(MountPoints)) // at most this many added
 	for _, e := range entries {
 		blocks += 2 // its share of inode, entry and extent items
 		if e.Mode.IsRegular() {
@@ -50,9 +86,14 @@ func Need(entries []initfs.Entry) uint64 {
 	return blocks * blockdev.BlockSize
 }
 
-// Write creates the disk image file at p holding entries.
+// Write creates the disk image file at p holding entries and the
+// MountPoints.
 func Write(p string, entries []initfs.Entry, o Options) (Stats, error) {
 	need := Need(entries)
+	entries, err := withMountPoints(entries)
+	if err != nil {
+		return Stats{}, err
+	}
 	size := o.Size
 	switch {
 	case size == 0:

@@ -152,6 +152,9 @@ func TestWrite(t *testing.T) {
 				"/bin":           dir(0o755),
 				"/bin/motd":      {Mode: vfs.ModeSymlink | 0o777, Mtime: tc.mtime, Data: "../etc/motd"},
 				"/bin/tool":      file(0o4755, "#!tool"),
+				"/boot":          dir(0o755), // the mount points
+				"/dev":           dir(0o755),
+				"/proc":          dir(0o755),
 				"/etc":           dir(0o755),
 				"/etc/empty":     file(0o600, ""),
 				"/etc/motd":      file(0o644, "welcome\n"),
@@ -167,7 +170,7 @@ func TestWrite(t *testing.T) {
 				t.Errorf("disk contents (-want +got):\n%s", diff)
 			}
 			wantStats := Stats{Size: tc.wantSize, UsedBytes: (fst.Blocks - fst.FreeBlocks) * blockdev.BlockSize,
-				Files: 5, Dirs: 6, Symlinks: 1}
+				Files: 5, Dirs: 9, Symlinks: 1}
 			if diff := cmp.Diff(wantStats, st); diff != "" {
 				t.Errorf("stats (-want +got):\n%s", diff)
 			}
@@ -243,5 +246,71 @@ func TestNeedSuffices(t *testing.T) {
 	}
 	if _, err := Write(filepath.Join(dir, "root.img"), all, Options{Size: Need(all)}); err != nil {
 		t.Fatalf("a disk of Need bytes: %v", err)
+	}
+}
+
+// TestMountPoints checks that every root disk has the directories
+// bootstrap mounts on, whatever the image holds, and that an image's own
+// directory there is kept as the image has it.
+func TestMountPoints(t *testing.T) {
+	dir := t.TempDir()
+	hello := filepath.Join(dir, "hello")
+	if err := os.WriteFile(hello, []byte("hi"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := func(perm uint32) node { return node{Mode: vfs.ModeDir | perm} }
+	mountPoints := map[string]node{"/boot": d(0o755), "/dev": d(0o755), "/proc": d(0o755), "/tmp": d(0o1777)}
+	with := func(extra map[string]node) map[string]node {
+		m := map[string]node{}
+		for k, v := range mountPoints {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		entries []initfs.Entry
+		want    map[string]node
+		wantErr string
+	}{
+		{"empty tree", nil, mountPoints, ""},
+		{"an -add file only", []initfs.Entry{
+			{Name: "bin", Mode: os.ModeDir | 0o755, From: "implied parent"},
+			{Name: "bin/hello", Mode: 0o755, Size: 2, Host: hello, From: "-add"},
+		}, with(map[string]node{"/bin": d(0o755), "/bin/hello": {Mode: vfs.ModeRegular | 0o755, Data: "hi"}}), ""},
+		{"the image's own, kept", []initfs.Entry{
+			{Name: "boot", Mode: os.ModeDir | 0o700, From: "image"},
+			{Name: "boot/readme", Mode: 0o644, Size: 2, Host: hello, From: "image"},
+			{Name: "tmp", Mode: os.ModeDir | 0o755, From: "image"},
+		}, with(map[string]node{"/boot": d(0o700), "/boot/readme": {Mode: vfs.ModeRegular | 0o644, Data: "hi"}, "/tmp": d(0o755)}), ""},
+		{"a file in the way", []initfs.Entry{{Name: "dev", Mode: 0o644, Size: 2, Host: hello, From: "image file x/dev"}},
+			nil, "/dev (from image file x/dev) must be a directory"},
+		{"a symlink in the way", []initfs.Entry{{Name: "proc", Mode: os.ModeSymlink | 0o777, Link: "/x", From: "image file x/proc"}},
+			nil, "/proc (from image file x/proc) must be a directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "root.img")
+			_, err := Write(p, tc.entries, Options{Size: Need(tc.entries)})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Write = %v, want an error containing %q", err, tc.wantErr)
+				}
+				if _, err := os.Stat(p); !os.IsNotExist(err) {
+					t.Errorf("a refused tree left an image behind (stat: %v)", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := dump(t, p)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("disk contents (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

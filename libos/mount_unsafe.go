@@ -1,0 +1,45 @@
+package libos
+
+import (
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"valence.dev/ipc"
+)
+
+// Mount mounts the file server behind endpoint (a client capability on
+// a server of the file protocol) at target, an absolute path, in the
+// calling process's namespace; its children made from now on inherit
+// it. flags may hold ipc.MountReplace to give the existing mount at
+// target a new server, in every process that has it.
+func Mount(target string, endpoint ipc.Handle, flags uint32) error {
+	t := append([]byte(target), 0)
+	_, _, e := syscall.Syscall6(ipc.SysMount, uintptr(unsafe.Pointer(&t[0])), uintptr(endpoint), uintptr(flags), 0, 0, 0)
+	if e != 0 {
+		return fmt.Errorf("mount %s: %w", target, e)
+	}
+	return nil
+}
+
+// Bind mounts the directory source (as the caller's namespace resolves
+// it now) at target too, as Linux's mount --bind.
+func Bind(source, target string) error {
+	s := append([]byte(source), 0)
+	t := append([]byte(target), 0)
+	_, _, e := syscall.Syscall6(ipc.SysMount, uintptr(unsafe.Pointer(&t[0])), 0, ipc.MountBind, uintptr(unsafe.Pointer(&s[0])), 0, 0)
+	if e != 0 {
+		return fmt.Errorf("bind %s at %s: %w", source, target, e)
+	}
+	return nil
+}
+
+// Unmount removes the calling process's mount at target.
+func Unmount(target string) error {
+	t := append([]byte(target), 0)
+	_, _, e := syscall.Syscall(ipc.SysUnmount, uintptr(unsafe.Pointer(&t[0])), 0, 0)
+	if e != 0 {
+		return fmt.Errorf("unmount %s: %w", target, e)
+	}
+	return nil
+}

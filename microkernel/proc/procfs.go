@@ -1,0 +1,321 @@
+package proc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/arch/amd64"
+	"valence.dev/microkernel/clock"
+	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/procfs"
+	"valence.dev/microkernel/vfs"
+)
+
+// /proc, served by the kernel: package procfs renders the files from a
+// snapshot of the process table that procSource takes on each lookup.
+// Files are rendered whole when opened, so a program reading one in
+// pieces sees one consistent snapshot.
+
+// procFS is the filesystem mounted at /proc.
+type procFS struct{ readOnly }
+
+// procDev is the device number /proc's files report.
+const procDev = 3
+
+func (procFS) lookup(c *call, at fsAt) (procfs.Node, errno.Errno) {
+	if at.f != nil {
+		if f, ok := at.f.(*procFile); ok {
+			return f.n, 0
+		}
+		return procfs.Node{}, errno.EINVAL
+	}
+	self := 0
+	if c != nil {
+		self = c.p.PID
+	}
+	rel := strings.TrimSuffix(at.rel, "/")
+	return procfs.Lookup(procSource{c: c}, self, rel)
+}
+
+// walk follows symlinks inside /proc (self, fd/N, exe), at most 40; a
+// link that leaves /proc is reported as a link (follow false) or as
+// ELOOP-free ENOENT past it, since /proc cannot resolve other mounts.
+func (fs procFS) walk(c *call, at fsAt, follow bool) (procfs.Node, errno.Errno) {
+	n, e := fs.lookup(c, at)
+	for i := 0; e == 0 && follow && n.Kind == procfs.Symlink; i++ {
+		if i == 40 {
+			return n, errno.ELOOP
+		}
+		target := n.Link
+		if !strings.HasPrefix(target, "/") {
+			target = path.Join(path.Dir("/proc/"+at.rel), target)
+		}
+		rel, inside := strings.CutPrefix(path.Clean(target), "/proc/")
+		if !inside {
+			return n, errno.ENOENT
+		}
+		at = fsAt{rel: rel}
+		n, e = fs.lookup(c, at)
+	}
+	return n, e
+}
+
+func (fs procFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) {
+	n, e := fs.walk(c, at, flags&linux.O_NOFOLLOW == 0)
+	if e != 0 {
+		if e == errno.ENOENT && flags&linux.O_CREAT != 0 {
+			return nil, errno.EACCES
+		}
+		return nil, e
+	}
+	if flags&linux.O_ACCMODE != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
+		if n.Kind == procfs.Dir {
+			return nil, errno.EISDIR
+		}
+		return nil, errno.EACCES
+	}
+	switch n.Kind {
+	case procfs.Symlink:
+		return nil, errno.ELOOP
+	case procfs.Dir:
+		return &procDir{procFile{n: n}}, 0
+	}
+	if flags&linux.O_DIRECTORY != 0 {
+		return nil, errno.ENOTDIR
+	}
+	return &procFile{n: n}, 0
+}
+
+func (fs procFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) {
+	n, e := fs.walk(c, at, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
+	if e != 0 {
+		return linux.Stat{}, e
+	}
+	return procStat(n), 0
+}
+
+func (fs procFS) readlink(c *call, at fsAt) (string, errno.Errno) {
+	n, e := fs.lookup(c, at)
+	if e != 0 {
+		return "", e
+	}
+	if n.Kind != procfs.Symlink {
+		return "", errno.EINVAL
+	}
+	return n.Link, 0
+}
+
+func (fs procFS) access(c *call, at fsAt, mode, flags uint32) errno.Errno {
+	n, e := fs.walk(c, at, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
+	if e != 0 {
+		return e
+	}
+	if mode&2 != 0 {
+		return errno.EACCES
+	}
+	if mode&1 != 0 && n.Mode&0o111 == 0 {
+		return errno.EACCES
+	}
+	return 0
+}
+
+func (fs procFS) mkdir(c *call, at fsAt, mode uint32) errno.Errno { return errno.EACCES }
+func (fs procFS) symlink(c *call, target string, at fsAt) errno.Errno {
+	return errno.EACCES
+}
+func (fs procFS) unlink(c *call, at fsAt, flags uint32) errno.Errno {
+	if _, e := fs.lookup(c, at); e != 0 {
+		return e
+	}
+	return errno.EACCES
+}
+
+func (procFS) statfs(c *call) (linux.Statfs, errno.Errno) {
+	return linux.Statfs{Type: linux.PROC_SUPER_MAGIC, BlockSize: 4096, NameLength: 255, FragmentSize: 4096,
+		Flags: linux.ST_NOSUID | linux.ST_NODEV | linux.ST_NOEXEC}, 0
+}
+
+func procStat(n procfs.Node) linux.Stat {
+	st := linux.Stat{Dev: procDev, Ino: n.Ino, Nlink: 1, UID: n.UID, GID: n.GID, Blksize: 4096}
+	switch n.Kind {
+	case procfs.Dir:
+		st.Mode = linux.S_IFDIR | n.Mode
+		st.Nlink = 2
+	case procfs.Symlink:
+		st.Mode = linux.S_IFLNK | n.Mode
+		st.Size = int64(len(n.Link))
+	default:
+		st.Mode = linux.S_IFREG | n.Mode // size 0, as Linux's /proc files
+	}
+	return st
+}
+
+// procFile is an open /proc file: its content as it was when opened.
+type procFile struct{ n procfs.Node }
+
+func (f *procFile) read(_ *Thread, b []byte, off int64, _ bool) (int, errno.Errno) {
+	if f.n.Kind == procfs.Dir {
+		return 0, errno.EISDIR
+	}
+	if off >= int64(len(f.n.Data)) {
+		return 0, 0
+	}
+	return copy(b, f.n.Data[off:]), 0
+}
+func (f *procFile) write(*Thread, []byte, int64, bool) (int, errno.Errno) { return 0, errno.EBADF }
+func (f *procFile) seekable() bool                                        { return true }
+func (f *procFile) stat() linux.Stat                                      { return procStat(f.n) }
+func (f *procFile) poll() (uint32, *event)                                { return linux.EPOLLIN, nil }
+func (f *procFile) release()                                              {}
+
+// procDir is an open /proc directory.
+type procDir struct{ procFile }
+
+func (d *procDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
+	ents := append([]procfs.Entry{{Name: ".", Kind: procfs.Dir, Ino: d.n.Ino}, {Name: "..", Kind: procfs.Dir, Ino: 1}},
+		d.n.Entries...)
+	if pos < 0 || pos >= int64(len(ents)) {
+		return nil, 0
+	}
+	out := make([]dirent, 0, len(ents)-int(pos))
+	for i := int(pos); i < len(ents); i++ {
+		typ := uint8(linux.DT_REG)
+		switch ents[i].Kind {
+		case procfs.Dir:
+			typ = linux.DT_DIR
+		case procfs.Symlink:
+			typ = linux.DT_LNK
+		}
+		out = append(out, dirent{ino: ents[i].Ino, next: int64(i + 1), typ: typ, name: ents[i].Name})
+	}
+	return out, 0
+}
+
+// procSource is the kernel's state as procfs asks for it, for the
+// process c's (its mount table is /proc/mounts).
+type procSource struct{ c *call }
+
+func (s procSource) PIDs() []int {
+	tableMu.Lock()
+	defer tableMu.Unlock()
+	pids := make([]int, 0, len(procs))
+	for pid := range procs {
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+func (s procSource) Process(pid int) (procfs.Proc, bool) {
+	tableMu.Lock()
+	p := procs[pid]
+	tableMu.Unlock()
+	if p == nil {
+		return procfs.Proc{}, false
+	}
+	p.mu.Lock()
+	info := procfs.Proc{PID: p.PID, PGID: p.PID, SID: p.PID, Name: p.Name, State: 'S',
+		Cmdline: append([]string(nil), p.args...), Exe: p.exe, Cwd: p.cwd,
+		Threads: len(p.threads), Umask: p.umask, Start: time.Duration(p.started)}
+	if p.parent != nil {
+		info.PPID = p.parent.PID
+	}
+	if p.zombie {
+		info.State = 'Z'
+	}
+	as, files := p.as, p.files
+	p.mu.Unlock()
+	if as != nil && info.State != 'Z' {
+		info.RSS = uint64(as.Pages()) * mm.PageSize
+		info.VSize = info.RSS
+	}
+	if files != nil {
+		info.FDs = files.describe()
+	}
+	return info, true
+}
+
+func (s procSource) Mem() procfs.Mem {
+	fl := mm.Lock()
+	st := mm.FrameStats()
+	mm.Unlock(fl)
+	free := st.Free * mm.PageSize
+	return procfs.Mem{Total: st.Managed * mm.PageSize, Free: free,
+		Available: free - min(free, mm.ReserveBytes()), Kernel: mm.HeapCommitted()}
+}
+
+func (s procSource) Uptime() (time.Duration, time.Duration) {
+	return time.Duration(clock.Monotonic()), 0
+}
+
+func (s procSource) Mounts() []procfs.Mount {
+	var ns *vfs.Table
+	if s.c != nil {
+		ns = s.c.p.mounts()
+	} else {
+		ns = initialNS()
+	}
+	var out []procfs.Mount
+	for _, m := range ns.Mounts() {
+		opts := "rw"
+		switch m.FS.(type) {
+		case nodeFS, procFS:
+			opts = "ro"
+		}
+		out = append(out, procfs.Mount{Source: m.Source, Target: m.Target, FSType: m.Type, Options: opts})
+	}
+	return out
+}
+
+func (s procSource) CPUs() []procfs.CPU {
+	_, b, c, d := amd64.Cpuid(0, 0)
+	var v [12]byte
+	binary.LittleEndian.PutUint32(v[0:], b)
+	binary.LittleEndian.PutUint32(v[4:], d)
+	binary.LittleEndian.PutUint32(v[8:], c)
+	var brand []byte
+	for leaf := uint32(0x80000002); leaf <= 0x80000004; leaf++ {
+		a, b, c, d := amd64.Cpuid(leaf, 0)
+		for _, r := range []uint32{a, b, c, d} {
+			brand = binary.LittleEndian.AppendUint32(brand, r)
+		}
+	}
+	sig, _, _, _ := amd64.Cpuid(1, 0)
+	family := int(sig>>8&0xf + sig>>20&0xff)
+	model := int(sig>>4&0xf | sig>>12&0xf0)
+	return []procfs.CPU{{Vendor: string(v[:]), Model: strings.TrimSpace(strings.TrimRight(string(brand), "\x00")),
+		MHz: float64(clock.TSCHz()) / 1e6, Family: family, ModelNum: model, Stepping: int(sig & 0xf)}}
+}
+
+func (s procSource) Boot() time.Time {
+	return time.Unix(0, clock.Wall()-clock.Monotonic())
+}
+
+// describe lists the table's descriptors as /proc/<pid>/fd shows them.
+func (t *FDTable) describe() []procfs.FD {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []procfs.FD
+	for i, e := range t.fds {
+		if e.of == nil {
+			continue
+		}
+		p := e.of.path
+		if p == "" {
+			p = fmt.Sprintf("anon_inode:[%T]", e.of.f)
+			switch f := e.of.f.(type) {
+			case *pipeEnd:
+				p = fmt.Sprintf("pipe:[%d]", f.p.ino)
+			case *consoleTTY:
+				p = "/dev/console"
+			}
+		}
+		out = append(out, procfs.FD{Num: i, Path: p})
+	}
+	return out
+}

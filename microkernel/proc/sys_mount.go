@@ -1,0 +1,167 @@
+package proc
+
+import (
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/ipc"
+	"valence.dev/microkernel/obj"
+	"valence.dev/microkernel/vfs"
+	"valence.dev/servers/fs/fileproto"
+)
+
+// The mount calls (ipc.SysMount, ipc.SysUnmount). A process changes only
+// its own mount table; the processes it creates afterwards inherit it.
+// Mounting needs no privilege beyond a capability on the server: what a
+// process mounts it could call directly, and it changes no one else's
+// view (there are no setuid programs whose view could be subverted).
+
+// mountTarget reads and checks a mount target: an existing directory,
+// returned as a clean absolute path.
+func mountTarget(c *call, addr uint64) (string, errno.Errno) {
+	p, e := userPath(c, addr)
+	if e != 0 {
+		return "", e
+	}
+	r, e := c.resolveAt(linux.AT_FDCWD, p, false)
+	if e != 0 {
+		return "", e
+	}
+	if e := isDir(c, r); e != 0 {
+		return "", e
+	}
+	return r.abs, 0
+}
+
+// isDir checks that r is a directory.
+func isDir(c *call, r resolved) errno.Errno {
+	st, e := r.fs.stat(c, r.at, 0)
+	if e != 0 {
+		return e
+	}
+	if st.Mode&linux.S_IFMT != linux.S_IFDIR {
+		return errno.ENOTDIR
+	}
+	return 0
+}
+
+// sysMount implements valence_mount(target, endpoint, flags, source).
+func sysMount(c *call) result {
+	flags := uint32(c.arg(2))
+	if flags&^(ipc.MountBind|ipc.MountReplace) != 0 || flags == ipc.MountBind|ipc.MountReplace {
+		return fail(errno.EINVAL)
+	}
+	target, e := mountTarget(c, c.arg(0))
+	if e != 0 {
+		return fail(e)
+	}
+	if flags&ipc.MountReplace != 0 {
+		return replaceServer(c, target)
+	}
+	var m *vfs.Mount
+	if flags&ipc.MountBind != 0 {
+		src, e := c.resolveArg(-1, 3)
+		if e != 0 {
+			return fail(e)
+		}
+		if e := isDir(c, src); e != 0 {
+			return fail(e)
+		}
+		m = &vfs.Mount{Target: target, FS: src.fs, Root: src.at.rel, Source: src.mnt.Source, Type: src.mnt.Type}
+	} else {
+		ep, cp, e := lookup[*obj.Endpoint](c, 1, ipc.RightWrite)
+		if e != 0 {
+			return fail(e)
+		}
+		rm := &remoteMount{ep: ep, badge: cp.Badge, owner: c.p.PID, source: processName(ep.Owner)}
+		fs := remoteFS{m: rm}
+		// The server must answer the file protocol before it is
+		// mounted: a wrong endpoint is refused here, not at the first
+		// open.
+		st, e := fs.statfs(c)
+		if e != 0 {
+			return fail(e)
+		}
+		typ := "fileproto"
+		if st.Type == fileproto.Magic {
+			typ = "valfs"
+		}
+		m = &vfs.Mount{Target: target, FS: fs, Source: rm.source, Type: typ}
+	}
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	t, added := c.p.ns.With(m)
+	if !added {
+		return fail(errno.ENOSPC)
+	}
+	c.p.ns = t
+	return ok0()
+}
+
+// replaceServer gives the remote mount at target a new server.
+func replaceServer(c *call, target string) result {
+	m, found := c.p.mounts().Lookup(target)
+	if !found {
+		return fail(errno.EINVAL)
+	}
+	fs, remote := m.FS.(remoteFS)
+	if !remote {
+		return fail(errno.EINVAL)
+	}
+	c.p.mu.Lock()
+	first := c.p.first
+	c.p.mu.Unlock()
+	if fs.m.owner != c.p.PID && !first {
+		return fail(errno.EPERM)
+	}
+	ep, cp, e := lookup[*obj.Endpoint](c, 1, ipc.RightWrite)
+	if e != 0 {
+		return fail(e)
+	}
+	probe := remoteFS{m: &remoteMount{ep: ep, badge: cp.Badge}}
+	if _, e := probe.statfs(c); e != 0 {
+		return fail(e)
+	}
+	fs.m.replace(ep, cp.Badge)
+	return ok0()
+}
+
+// sysUnmount implements valence_unmount(target, flags).
+func sysUnmount(c *call) result {
+	if c.arg(1) != 0 {
+		return fail(errno.EINVAL)
+	}
+	p, e := userPath(c, c.arg(0))
+	if e != 0 {
+		return fail(e)
+	}
+	c.p.mu.Lock()
+	cwd := c.p.cwd
+	c.p.mu.Unlock()
+	if p[0] != '/' {
+		p = cwd + "/" + p
+	}
+	target := vfs.Clean(p)
+	if target == "/" {
+		return fail(errno.EBUSY)
+	}
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	t, found := c.p.ns.Without(target)
+	if !found {
+		return fail(errno.EINVAL)
+	}
+	c.p.ns = t
+	return ok0()
+}
+
+// processName is the name of process pid, for /proc/mounts.
+func processName(pid int) string {
+	tableMu.Lock()
+	p := procs[pid]
+	tableMu.Unlock()
+	if p == nil {
+		return "server"
+	}
+	return p.Name
+}

@@ -1,0 +1,83 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"valence.dev/tests/qemu"
+)
+
+// rootDiskCopy returns a private, writable copy of the image's root disk
+// (root.img, sparse), so that a test can boot it more than once.
+func rootDiskCopy(t *testing.T) string {
+	t.Helper()
+	root, err := qemu.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(filepath.Dir(qemu.ImagePaths(root).Kernel), "root.img")
+	if _, err := os.Stat(img); err != nil {
+		t.Fatalf("no root disk: %v (make image builds it)", err)
+	}
+	dst := filepath.Join(t.TempDir(), "root.img")
+	if out, err := exec.Command("cp", "--sparse=always", img, dst).CombinedOutput(); err != nil {
+		t.Fatalf("copying the root disk: %v\n%s", err, out)
+	}
+	return dst
+}
+
+func nvmeDisk(path, serial string) []string {
+	return []string{
+		"-drive", "file=" + path + ",if=none,id=nvm,format=raw",
+		"-device", "nvme,serial=" + serial + ",drive=nvm",
+	}
+}
+
+// mustMatch checks that the console shows every pattern.
+func mustMatch(t *testing.T, out string, patterns ...string) {
+	t.Helper()
+	for _, re := range patterns {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("the console lacks %s", re)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", out)
+	}
+}
+
+// TestRootFS boots with root=nvme0: /bin/bootstrap starts pcid, nvmed and
+// fsd, mounts the image's root disk at "/" (the initfs at /boot), and runs
+// fstests on it: Go's os package on a writable root, through the kernel's
+// forwarding of Linux file calls. A second boot of the same disk reads
+// back what the first fsynced.
+func TestRootFS(t *testing.T) {
+	disk := rootDiskCopy(t)
+	out := runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=default,persist-write", bootTimeout,
+		nvmeDisk(disk, "valence-root"))
+	mustMatch(t, out,
+		`bootstrap: root is nvme0 \(valfs\), the initfs is at /boot`,
+		`fstests: persist-write: ok`,
+	)
+	out = runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=persist-check", bootTimeout,
+		nvmeDisk(disk, "valence-root"))
+	mustMatch(t, out, `fstests: persist-check: ok`)
+}
+
+// TestRootFallback: a disk that holds no filesystem is refused with the
+// reason, and init still runs, on the initfs.
+func TestRootFallback(t *testing.T) {
+	disk := filepath.Join(t.TempDir(), "blank.img")
+	if err := os.WriteFile(disk, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(disk, 16<<20); err != nil {
+		t.Fatal(err)
+	}
+	out := runVerdictArgs(t, "usertests", "root=nvme0 init=/bin/usertests USERTESTS=files", bootTimeout,
+		nvmeDisk(disk, "valence-blank"))
+	mustMatch(t, out, `bootstrap: root disk nvme0 not mounted: .*; the initfs stays the root`)
+}
