@@ -48,6 +48,8 @@ var tests = []test{
 	{name: "errors", run: testErrors},
 	{name: "persist-write", run: testPersistWrite, explicit: true, ownDir: true},
 	{name: "persist-check", run: testPersistCheck, explicit: true, ownDir: true},
+	{name: "tree-10k", run: testTree10k, explicit: true},
+	{name: "crash-writer", run: testCrashWriter, explicit: true, ownDir: true},
 }
 
 func main() {
