@@ -10,11 +10,12 @@ import (
 // drvtests are the checks the drvtests program reports (userland/drvtests):
 // pcid and the drivers it starts, reached through its registry.
 var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial",
-	"virtio-net-dhcp", "virtio-blk-patterns", "block-peers", "fsd-persist"}
+	"virtio-net-dhcp", "virtio-blk-patterns", "block-peers", "fsd-persist", "fsd-restart"}
 
 // driversConsole are lines that must appear: pcid's listing and driver
 // starts, the NVMe driver's identification, and pcid noticing its death.
 var driversConsole = []string{
+	`drvtests: fsd-restart: \d+ files fsynced across a restart of fsd, \d+ calls failed with EIO while it was down, none hung`,
 	`pcid: 00:\d\d\.0 Non-Volatile memory controller \[0108\]: Red Hat, Inc\. \[1b36:0010\].* -> nvmed`,
 	`pcid: nvmed \(00:\d\d\.0\) started: pid \d+`,
 	`nvmed: 00:\d\d\.0: nvme0: "QEMU NVMe Ctrl" serial "valence-test" .*32 MiB \(65536 blocks of 512 bytes\)`,

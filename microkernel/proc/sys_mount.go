@@ -51,12 +51,18 @@ func sysMount(c *call) result {
 	if flags&^(ipc.MountBind|ipc.MountReplace) != 0 || flags == ipc.MountBind|ipc.MountReplace {
 		return fail(errno.EINVAL)
 	}
+	if flags&ipc.MountReplace != 0 {
+		// The mount's server may be dead: the target is found in the
+		// table, not asked of the server.
+		target, e := absPath(c, c.arg(0))
+		if e != 0 {
+			return fail(e)
+		}
+		return replaceServer(c, target)
+	}
 	target, e := mountTarget(c, c.arg(0))
 	if e != 0 {
 		return fail(e)
-	}
-	if flags&ipc.MountReplace != 0 {
-		return replaceServer(c, target)
 	}
 	var m *vfs.Mount
 	if flags&ipc.MountBind != 0 {
@@ -131,17 +137,10 @@ func sysUnmount(c *call) result {
 	if c.arg(1) != 0 {
 		return fail(errno.EINVAL)
 	}
-	p, e := userPath(c, c.arg(0))
+	target, e := absPath(c, c.arg(0))
 	if e != 0 {
 		return fail(e)
 	}
-	c.p.mu.Lock()
-	cwd := c.p.cwd
-	c.p.mu.Unlock()
-	if p[0] != '/' {
-		p = cwd + "/" + p
-	}
-	target := vfs.Clean(p)
 	if target == "/" {
 		return fail(errno.EBUSY)
 	}
@@ -153,6 +152,21 @@ func sysUnmount(c *call) result {
 	}
 	c.p.ns = t
 	return ok0()
+}
+
+// absPath reads a path argument and makes it a clean absolute path,
+// lexically, without asking any filesystem.
+func absPath(c *call, addr uint64) (string, errno.Errno) {
+	p, e := userPath(c, addr)
+	if e != 0 {
+		return "", e
+	}
+	if p[0] != '/' {
+		c.p.mu.Lock()
+		p = c.p.cwd + "/" + p
+		c.p.mu.Unlock()
+	}
+	return vfs.Clean(p), 0
 }
 
 // processName is the name of process pid, for /proc/mounts.
