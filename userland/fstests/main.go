@@ -46,6 +46,7 @@ var tests = []test{
 	{name: "fsync-statfs", run: testFsyncStatfs},
 	{name: "exec", run: testExec},
 	{name: "errors", run: testErrors},
+	{name: "proc", run: testProc},
 	{name: "persist-write", run: testPersistWrite, explicit: true, ownDir: true},
 	{name: "persist-check", run: testPersistCheck, explicit: true, ownDir: true},
 	{name: "tree-10k", run: testTree10k, explicit: true},
