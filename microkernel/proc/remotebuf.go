@@ -86,9 +86,30 @@ func (m *remoteMount) putBuf(b *sharedBuf) {
 	if b == nil {
 		return
 	}
+	ep, _, gen := m.current()
 	m.bufMu.Lock()
+	if b.gen != gen || ep.Dead() {
+		m.nbufs--
+		m.bufMu.Unlock()
+		b.release()
+		return
+	}
 	m.free = append(m.free, b)
 	m.bufMu.Unlock()
+}
+
+// serverGone lets go of the free buffers of a server that died: the
+// kernel's references would otherwise keep its memory (charged to it)
+// until the mount is next used with a new server.
+func (m *remoteMount) serverGone() {
+	m.bufMu.Lock()
+	free := m.free
+	m.free = nil
+	m.nbufs -= len(free)
+	m.bufMu.Unlock()
+	for _, b := range free {
+		b.release()
+	}
 }
 
 // attach asks the server for a buffer and takes hold of its memory.

@@ -91,6 +91,9 @@ func (k kernelTransport) Call(ctx context.Context, req, rep *ipc.Message) error 
 	cl.Msg.NHandles = 0
 	copy(cl.Msg.Data[:req.DataLen], req.Data[:req.DataLen])
 	if err := ep.Send(cl); err != nil {
+		if errors.Is(err, obj.ErrPeerDied) {
+			k.m.serverGone()
+		}
 		return err
 	}
 	var timeout <-chan time.Time
@@ -124,6 +127,9 @@ func (k kernelTransport) Call(ctx context.Context, req, rep *ipc.Message) error 
 		}
 	}
 	if cl.Err != nil {
+		if errors.Is(cl.Err, obj.ErrPeerDied) {
+			k.m.serverGone()
+		}
 		return cl.Err
 	}
 	rep.Header = cl.Reply.Header
