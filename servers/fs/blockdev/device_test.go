@@ -24,6 +24,7 @@ func devices(t *testing.T) map[string]Device {
 		"mem":      NewMem(8),
 		"overlay":  NewOverlay(NewMem(8)),
 		"recorder": NewRecorder(NewMem(8)),
+		"cache":    NewCache(NewMem(8), 4*BlockSize),
 	}
 }
 

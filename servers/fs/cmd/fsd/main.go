@@ -13,6 +13,13 @@
 // a commit also runs every -commit interval and at SIGTERM. Killed at any
 // moment, fsd loses nothing fsync acknowledged: the next fsd mounts the
 // last commit.
+//
+// Blocks read from the disk or written to it are kept in a write-through
+// cache (blockdev.Cache) of at most -cache bytes (default 64M; a K, M or
+// G suffix counts binary units; 0 disables it), so data read again, a
+// program run twice for one, costs no disk requests. The cache never
+// holds data the disk does not, so durability is unchanged. fsd prints
+// the cache's size after the mounted line.
 package main
 
 import (
@@ -22,6 +29,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +39,7 @@ import (
 	"valence.dev/ipc"
 	"valence.dev/libos"
 	"valence.dev/servers/fs/blockclient"
+	"valence.dev/servers/fs/blockdev"
 	"valence.dev/servers/fs/fs"
 	"valence.dev/servers/fs/fsd"
 )
@@ -41,14 +51,16 @@ const servers = 4
 func main() {
 	mkfs := flag.Bool("mkfs", false, "format the disk if it holds no filesystem")
 	commit := flag.Duration("commit", 5*time.Second, "commit interval")
+	cache := size(64 << 20)
+	flag.Var(&cache, "cache", "most bytes of disk blocks to cache (K, M, G suffixes; 0: no cache)")
 	flag.Parse()
-	if err := run(*mkfs, *commit); err != nil {
+	if err := run(*mkfs, *commit, uint64(cache)); err != nil {
 		fmt.Fprintf(os.Stderr, "fsd: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(mkfs bool, every time.Duration) error {
+func run(mkfs bool, every time.Duration, cacheBytes uint64) error {
 	hs := libos.InitialHandles()
 	if len(hs) != 2 {
 		return fmt.Errorf("started with %d handles, want a disk and a registration endpoint", len(hs))
@@ -65,11 +77,19 @@ func run(mkfs bool, every time.Duration) error {
 		return fmt.Errorf("the disk: %w", err)
 	}
 	info := dev.Info()
-	f, err := fs.Mount(dev, fs.Options{})
+	// Everything, mkfs included, goes through the cache, so that it
+	// never misses a write.
+	var disk blockdev.Device = dev
+	cacheMsg := "no block cache"
+	if cacheBytes >= blockdev.BlockSize {
+		disk = blockdev.NewCache(dev, cacheBytes)
+		cacheMsg = "block cache of " + size(cacheBytes/blockdev.BlockSize*blockdev.BlockSize).String()
+	}
+	f, err := fs.Mount(disk, fs.Options{})
 	if errors.Is(err, fs.ErrNoFilesystem) && mkfs {
 		fmt.Printf("fsd: %s: no filesystem; formatting %d MiB\n", info.Model, info.Sectors*uint64(info.SectorSize)>>20)
-		if err = fs.Mkfs(dev, fs.MkfsOptions{}); err == nil {
-			f, err = fs.Mount(dev, fs.Options{})
+		if err = fs.Mkfs(disk, fs.MkfsOptions{}); err == nil {
+			f, err = fs.Mount(disk, fs.Options{})
 		}
 	}
 	if err != nil {
@@ -78,8 +98,13 @@ func run(mkfs bool, every time.Duration) error {
 	st := f.StatFS()
 	fmt.Printf("fsd: mounted %s (serial %q), generation %d: %d of %d blocks free, %d inodes\n",
 		info.Model, info.Serial, st.Generation, st.FreeBlocks, st.Blocks, st.Inodes)
+	fmt.Printf("fsd: %s\n", cacheMsg)
 
-	srv := fsd.New(f, fsd.Options{Memory: &sharedMemory{keep: map[*fsd.Shared]ipc.Handle{}}})
+	// The kernel is one client for every process with a file open on
+	// this server (docs/filesystems.md), so a client may hold as many
+	// files as the server does in all; each process is held to its
+	// RLIMIT_NOFILE by the kernel.
+	srv := fsd.New(f, fsd.Options{Memory: &sharedMemory{keep: map[*fsd.Shared]ipc.Handle{}}, MaxFilesPerClient: 65536})
 	ep, err := libos.NewEndpoint()
 	if err != nil {
 		return err
@@ -147,4 +172,37 @@ func (s *sharedMemory) Free(sh *fsd.Shared) {
 	s.mu.Unlock()
 	syscall.Munmap(sh.Bytes)
 	libos.Close(h)
+}
+
+// size is a flag of a number of bytes, with an optional binary suffix
+// K, M or G.
+type size uint64
+
+func (s *size) Set(v string) error {
+	shift := 0
+	if i := strings.IndexAny(v, "KMGkmg"); i >= 0 && i == len(v)-1 {
+		shift = 10 * (1 + strings.IndexByte("KMG", v[i]&^0x20))
+		v = v[:i]
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return err
+	}
+	if n > (1<<63)>>shift {
+		return errors.New("too large")
+	}
+	*s = size(n << shift)
+	return nil
+}
+
+func (s size) String() string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if s != 0 && s%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", s>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", uint64(s))
 }
