@@ -15,7 +15,7 @@ var attacks = []string{
 	"detach-race", "spawn-pid-pointer", "spawn-e2big", "spawn-refused-reason",
 	"endpoint-churn", "rlimit", "mem-object-limit", "spawn-flood", "thread-limit", "oom-victim",
 	"caps-forged", "caps-stale", "caps-escalate", "caps-revoked", "caps-transfer", "caps-mapped",
-	"fuzz-findings", "pipe-flood", "as-switch",
+	"fuzz-findings", "pipe-flood", "as-switch", "mount-abuse",
 }
 
 // consoleSays are lines the kernel must print during the attacks: a file

@@ -209,18 +209,27 @@ func (d *remoteDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
 	if e := d.fetch(c, pos == 0 || pos != d.next); e != 0 {
 		return nil, e
 	}
-	for {
+	for batches := 0; ; batches++ {
 		if ents, ok := d.from(pos); ok {
 			return ents, 0
 		}
 		if d.end || len(d.batch) == 0 {
 			return nil, 0
 		}
+		if batches == maxSeekBatches {
+			// A stream that neither reaches pos nor ends: a server that
+			// does not number its entries as the protocol says.
+			return nil, errno.EIO
+		}
 		if e := d.fetch(c, false); e != 0 {
 			return nil, e
 		}
 	}
 }
+
+// maxSeekBatches bounds the batches one readdir reads to find a
+// position: more than a directory of a million entries needs.
+const maxSeekBatches = 1 << 14
 
 // from returns the batch's entries from position pos on.
 func (d *remoteDir) from(pos int64) ([]dirent, bool) {
