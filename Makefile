@@ -7,6 +7,7 @@
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
 #   make fuzz          the fuzz targets, FUZZTIME each (default 30s)
 #   make soak          the long tests: hosted (VALENCE_LONG=1), fuzzer and IPC storm in QEMU
+#   make gotests       Go's own os, io/fs, path/filepath, os/exec test binaries (docs/gotests.md)
 
 SHELL := /bin/sh
 export PATH := $(PATH):/usr/local/go/bin
@@ -76,7 +77,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 comma := ,
 space := $(subst ,, )
 
-.PHONY: all kernel userland image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
+.PHONY: all kernel userland gotests image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
 
 all: image
 
@@ -98,10 +99,28 @@ userland: need-go
 		echo "build $$c"; \
 		(cd $$m && $(KERNEL_ENV) $(GO) build -o $(CURDIR)/$(BUILD)/system/$$p ./cmd/$$p) || exit 1; done
 
-image: kernel userland
+# Go's own test suites (docs/gotests.md): each package's test binary goes
+# into the image as /gotests/bin/<last element>.test, and the files of its
+# source directory (testdata, and the sources some tests read) as
+# /gotests/src/<package>/, a GOROOT of its own (GOTESTS_SRC adds source
+# directories tests walk); /bin/gotests runs each binary in its directory.
+GOTESTS := os io/fs path/filepath os/exec
+GOTESTS_SRC := unicode/utf8 unicode/utf16
+GOTESTS_DIR := $(BUILD)/gotests
+
+gotests: need-go
+	@goroot=$$($(GO) env GOROOT) && rm -rf $(GOTESTS_DIR) && mkdir -p $(GOTESTS_DIR)/bin && \
+	for p in $(GOTESTS) $(GOTESTS_SRC); do d=$(GOTESTS_DIR)/src/$$p; mkdir -p $$d && \
+		for f in $$goroot/src/$$p/*; do if [ -f $$f ]; then cp $$f $$d/ || exit 1; fi; done && \
+		if [ -d $$goroot/src/$$p/testdata ]; then cp -R $$goroot/src/$$p/testdata $$d/; fi || exit 1; done && \
+	for p in $(GOTESTS); do echo "go test -c $$p"; \
+		$(KERNEL_ENV) $(GO) test -c -ldflags='-s -w' -o $(GOTESTS_DIR)/bin/$${p##*/}.test $$p || exit 1; done
+
+image: kernel userland gotests
 	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
 		$(foreach p,$(USER_PROGS),-add $(BUILD)/userland/$(p):/bin/$(p)) \
 		$(foreach p,$(SYSTEM_PROGS),-add $(BUILD)/system/$(p):/bin/$(p)) \
+		$$(cd $(GOTESTS_DIR) && find . -type f | sort | sed 's|^\./\(.*\)|-add $(GOTESTS_DIR)/\1:/gotests/\1|') \
 		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 \
 		-disk-size $(DISK_SIZE) -out $(IMAGE_DIR)
 

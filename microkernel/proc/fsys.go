@@ -130,6 +130,9 @@ func resolveIn(ns *vfs.Table, dir, path string) (resolved, errno.Errno) {
 		abs = dir + "/" + path
 	}
 	abs = vfs.Clean(abs)
+	if len(abs) >= linux.PATH_MAX {
+		return resolved{}, errno.ENAMETOOLONG // relative to a deep directory
+	}
 	if ns == nil {
 		return resolved{}, errno.ENOENT
 	}
@@ -141,7 +144,14 @@ func resolveIn(ns *vfs.Table, dir, path string) (resolved, errno.Errno) {
 	if fsys == nil {
 		return resolved{}, errno.EIO
 	}
-	if strings.HasSuffix(path, "/") && rel != "" {
+	// Cleaning loses what a trailing "/" or "/." says: that the name
+	// must be a directory (a symlink to one is followed). The filesystem
+	// is told.
+	switch {
+	case rel == "":
+	case strings.HasSuffix(path, "/.") || path == ".":
+		rel += "/."
+	case strings.HasSuffix(path, "/"):
 		rel += "/"
 	}
 	return resolved{fs: fsys, at: fsAt{rel: rel}, abs: abs, mnt: m}, 0

@@ -24,11 +24,12 @@ func (nodeFS) walk(at fsAt, follow bool) (*node, errno.Errno) {
 		}
 		return nil, errno.EINVAL
 	}
-	n, _, e := root.resolve("/", "/"+at.rel, follow)
+	mustDir := strings.HasSuffix(at.rel, "/") || strings.HasSuffix(at.rel, "/.")
+	n, _, e := root.resolve("/", "/"+at.rel, follow || mustDir)
 	if e != 0 {
 		return nil, e
 	}
-	if strings.HasSuffix(at.rel, "/") && !n.isDir() {
+	if mustDir && !n.isDir() {
 		return nil, errno.ENOTDIR
 	}
 	return n, 0

@@ -39,7 +39,7 @@ func (procFS) lookup(c *call, at fsAt) (procfs.Node, errno.Errno) {
 	if c != nil {
 		self = c.p.PID
 	}
-	rel := strings.TrimSuffix(at.rel, "/")
+	rel := strings.TrimSuffix(strings.TrimSuffix(at.rel, "/."), "/")
 	return procfs.Lookup(procSource{c: c}, self, rel)
 }
 

@@ -546,6 +546,15 @@ func sysEpollCtl(c *call) result {
 		target.drop()
 		return fail(errno.EINVAL)
 	}
+	if c.arg(1) == linux.EPOLL_CTL_ADD && target.fs != nil {
+		// Files and directories of a filesystem are always ready:
+		// Linux refuses to watch them (EPERM), and Go relies on it to
+		// tell pollable descriptors from the rest.
+		if _, isDev := target.f.(device); !isDev {
+			target.drop()
+			return fail(errno.EPERM)
+		}
+	}
 	var ev linux.EpollEvent
 	if c.arg(1) != linux.EPOLL_CTL_DEL {
 		b := make([]byte, 12)

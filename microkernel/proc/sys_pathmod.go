@@ -118,6 +118,15 @@ func sysRenameat2(c *call) result {
 	if flags&(linux.RENAME_EXCHANGE|linux.RENAME_WHITEOUT) != 0 {
 		return fail(errno.EINVAL) // not supported by the file protocol (docs/filesystems.md)
 	}
+	for _, i := range []int{1, 3} {
+		p, e := c.pathArg(i)
+		if e != 0 {
+			return fail(e)
+		}
+		if b := path.Base(strings.TrimRight(p, "/")); b == "." || b == ".." {
+			return fail(errno.EBUSY) // as Linux, for "." and ".." as the last component
+		}
+	}
 	a, b, e := c.twoPaths(0, 1, 2, 3)
 	if e != 0 {
 		return fail(e)
@@ -442,4 +451,36 @@ func (p *Process) getUmask() uint32 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.umask
+}
+
+// sysSetID implements setuid(2) and setgid(2) while every process is
+// root: becoming root (0) again is allowed, any other id is EPERM, since
+// the kernel has no users yet (docs/processes.md).
+func sysSetID(c *call) result {
+	if uint32(c.arg(0)) != 0 {
+		return fail(errno.EPERM)
+	}
+	return ok0()
+}
+
+// sysSetgroups implements setgroups(2) likewise: only the empty list or
+// group 0.
+func sysSetgroups(c *call) result {
+	n := c.arg(0)
+	if n > 65536 {
+		return fail(errno.EINVAL)
+	}
+	if n == 0 {
+		return ok0()
+	}
+	b := make([]byte, 4*n)
+	if err := c.as().CopyIn(c.arg(1), b); err != nil {
+		return fail(errno.EFAULT)
+	}
+	for i := uint64(0); i < n; i++ {
+		if binary.LittleEndian.Uint32(b[4*i:]) != 0 {
+			return fail(errno.EPERM)
+		}
+	}
+	return ok0()
 }
