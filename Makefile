@@ -170,10 +170,15 @@ soak: need-go need-qemu
 # same QEMU configuration; a table on stdout and build/bench.json. See
 # docs/performance.md. BOOTS sets how many times each kernel boots.
 BOOTS ?= 3
+# FILEBENCH: more tools/bench flags for the fs-* rows (docs/performance.md),
+# e.g. FILEBENCH=-file-quick (32 and 16 MiB files instead of 256 and 64;
+# Valence writes files at ~0.5 MiB/s under TCG) or FILEBENCH=-file=false.
+FILEBENCH ?=
 bench: need-qemu image
 	@ver=$$(scripts/fetch-linux.sh $(BUILD)/linux) && \
 	$(GO) run ./tools/bench -linux $(BUILD)/linux/vmlinuz -linux-version "$$ver" \
 		-image $(IMAGE_DIR) -ubench $(BUILD)/userland/ubench -diskbench $(BUILD)/userland/diskbench \
+		-filebench $(BUILD)/userland/filebench $(FILEBENCH) \
 		-accel $(ACCEL) -mem $(MEM) -boots $(BOOTS) -out $(BUILD)/bench.json
 
 generate: need-go

@@ -6,12 +6,17 @@
 # DIR gets vmlinuz, version, and modules/: the NVMe driver modules (nvme,
 # built as a module in Debian's kernel) and the modules they depend on,
 # uncompressed, with modules/order naming them dependencies first, for the
-# disk benchmark's initramfs (tools/bench).
+# disk benchmark's initramfs (tools/bench); and modules/ext4.order, the
+# ext4 filesystem's modules (ext4, its dependencies, and the crc32c
+# implementations its metadata checksums need: a "softdep", which nothing
+# would load without modprobe) not already in modules/order, for the file
+# benchmark's.
 set -eu
 dir=$1
 mods="nvme"
+fsmods="crc32c_generic crc32c-intel ext4"
 mkdir -p "$dir"
-if [ -f "$dir/vmlinuz" ] && [ -f "$dir/version" ] && [ -f "$dir/modules/order" ]; then
+if [ -f "$dir/vmlinuz" ] && [ -f "$dir/version" ] && [ -f "$dir/modules/order" ] && [ -f "$dir/modules/ext4.order" ]; then
 	cat "$dir/version"
 	exit 0
 fi
@@ -31,17 +36,20 @@ dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/x"
 
 # Modules: name (with - and _ alike) -> file, then a depth-first walk of
 # each one's "depends=" (in its .modinfo section) writing dependencies
-# before dependents. Compressed modules are unpacked here, so the guest
-# needs no decompressor.
-rm -rf "$dir/modules"
-mkdir -p "$dir/modules"
+# before dependents, into the order file $order. Compressed modules are
+# unpacked here, so the guest needs no decompressor. They are collected in
+# modules.new, which becomes modules only when complete.
+m="$dir/modules.new"
+rm -rf "$m"
+mkdir -p "$m"
 find "$tmp"/x/lib/modules/*/kernel -name '*.ko*' |
 	awk -F/ '{ n = $NF; sub(/\.ko.*$/, "", n); gsub(/-/, "_", n); print n, $0 }' > "$tmp/index"
-: > "$dir/modules/order"
+: > "$m/order"
+: > "$m/ext4.order"
 add() {
 	local n f out dep
 	n=$(echo "$1" | tr - _)
-	if grep -qx "$n.ko" "$dir/modules/order"; then
+	if grep -qx "$n.ko" "$m/order" "$m/ext4.order"; then
 		return 0
 	fi
 	f=$(awk -v n="$n" '$1 == n { print $2; exit }' "$tmp/index")
@@ -53,7 +61,7 @@ add() {
 		echo "valence: kernel module $1 not found in $pkg" >&2
 		exit 1
 	fi
-	out="$dir/modules/$n.ko"
+	out="$m/$n.ko"
 	case "$f" in
 	*.ko) cp "$f" "$out" ;;
 	*.ko.xz) xz -dc "$f" > "$out" ;;
@@ -64,14 +72,23 @@ add() {
 	for dep in $(tr '\0' '\n' < "$out" | sed -n 's/^depends=//p' | tr , ' '); do
 		add "$dep"
 	done
-	echo "$n.ko" >> "$dir/modules/order"
+	echo "$n.ko" >> "$order"
 }
-for m in $mods; do
-	add "$m"
+order="$m/order"
+for mod in $mods; do
+	add "$mod"
 done
-echo "valence: Linux modules for the disk benchmark: $(tr '\n' ' ' < "$dir/modules/order")" >&2
+order="$m/ext4.order"
+for mod in $fsmods; do
+	add "$mod"
+done
+echo "valence: Linux modules for the disk benchmark: $(tr '\n' ' ' < "$m/order")" >&2
+echo "valence: and for the file benchmark: $(tr '\n' ' ' < "$m/ext4.order")" >&2
 
+# The modules directory goes in last: it marks the fetch complete.
+rm -rf "$dir/modules"
 cp "$tmp"/x/boot/vmlinuz-* "$dir/vmlinuz"
 ver=$(dpkg-deb -f "$tmp"/"$pkg"_*.deb Version)
 echo "$pkg $ver" > "$dir/version"
+mv "$m" "$dir/modules"
 cat "$dir/version"

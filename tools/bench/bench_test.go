@@ -76,9 +76,13 @@ func TestRow(t *testing.T) {
 		want string
 	}{
 		{figure{Name: "nvme-seq-1MiB-qd1", Unit: "MiB/s", Valence: 200, ValenceMin: 100, Linux: 2000, LinuxMin: 1500, Ratio: 0.1, HigherBetter: true},
-			"nvme-seq-1MiB-qd1        MiB/s               200.000 (100.000)    2000.000 (1500.000)    0.10*"},
+			"nvme-seq-1MiB-qd1            MiB/s               200.000 (100.000)    2000.000 (1500.000)    0.10*"},
 		{figure{Name: "page-fault", Unit: "us/page", Valence: 4.44, ValenceMin: 4.41},
-			"page-fault               us/page                 4.440 (4.410)                      -        -"},
+			"page-fault                   us/page                 4.440 (4.410)                      -        -"},
+		{figure{Name: "fs-create-1KiB-fsync-x1000", Unit: "ms/file", Valence: 52, ValenceMin: 50, Linux: 4, LinuxMin: 3.5, Ratio: 13},
+			"fs-create-1KiB-fsync-x1000   ms/file               52.000 (50.000)          4.000 (3.500)    13.00"},
+		{figure{Name: "fs-seq-write-256MiB", Unit: "MiB/s", Valence: 0.17, ValenceMin: 0.16, Linux: 36, LinuxMin: 30, Ratio: 0.17 / 36, HigherBetter: true},
+			"fs-seq-write-256MiB          MiB/s                   0.170 (0.160)        36.000 (30.000)   0.005*"},
 	} {
 		if diff := cmp.Diff(tc.want, row(tc.f)); diff != "" {
 			t.Errorf("row (-want +got):\n%s", diff)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -111,17 +112,27 @@ func parseOrder(text string) ([]string, error) {
 	return names, nil
 }
 
-// moduleEntries are the initramfs entries for the modules in dir:
-// /lib/modules/<name>.ko each and /lib/modules/order, which diskbench
-// follows.
-func moduleEntries(dir string) ([]cpioEntry, error) {
-	order, err := os.ReadFile(filepath.Join(dir, "order"))
-	if err != nil {
-		return nil, err
-	}
-	names, err := parseOrder(string(order))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "order"), err)
+// moduleEntries are the initramfs entries for the modules in dir listed
+// by the order files named (each dependencies first; a module in an
+// earlier list is not loaded again): /lib/modules/<name>.ko each and
+// /lib/modules/order, all the lists in one, which diskbench and
+// filebench follow.
+func moduleEntries(dir string, orders ...string) ([]cpioEntry, error) {
+	var names []string
+	for _, o := range orders {
+		text, err := os.ReadFile(filepath.Join(dir, o))
+		if err != nil {
+			return nil, err
+		}
+		list, err := parseOrder(string(text))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, o), err)
+		}
+		for _, n := range list {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
 	}
 	es := []cpioEntry{
 		{name: "lib", mode: sIFDIR | 0o755},

@@ -24,4 +24,21 @@
 // loading the nvme modules that scripts/fetch-linux.sh took from the same
 // .deb (they go into that boot's initramfs under /lib/modules). The
 // nvme-* rows are rates, so their ratio is higher-better.
+//
+// Last, each kernel boots once with a filesystem on the NVMe disk and
+// runs userland/filebench (file.go; -file=false skips it): Valence with
+// root=nvme0 on a fresh Valence filesystem (build/bench-valfs.img, made
+// with servers/fs/hostcopy), which /bin/bootstrap mounts at "/" before it
+// runs filebench as init; Linux on a fresh ext4 (build/bench-ext4.img,
+// made with the host's mkfs.ext4, inode tables and journal initialised
+// up front) that filebench mounts on /mnt after loading the NVMe modules
+// and the ext4 ones (modules/ext4.order). Both disks are the same size
+// and both boots get the same filebench arguments (after "--" on the
+// kernel command line), so the fs-* rows, whose names carry the sizes,
+// pair up. The sizes are the defaults (-file-count 1000,
+// -file-stat 10000, -file-mib 256, -file-rand-mib 64), with 3
+// repetitions (-file-reps) and one of the 256 MiB write and read
+// (-file-seq-reps); -file-quick makes the two big files 32 and 16 MiB,
+// because Valence writes files at well under 1 MiB/s under TCG. A file
+// boot may take hours (-file-timeout, 3 h).
 package main

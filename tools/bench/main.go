@@ -35,6 +35,20 @@ var (
 	boots       = flag.Int("boots", 3, "boots per kernel running ubench (0: only the disk boots)")
 	out         = flag.String("out", "build/bench.json", "JSON report")
 	timeout     = flag.Duration("timeout", 10*time.Minute, "limit for one boot")
+
+	filebench   = flag.String("filebench", "build/userland/filebench", "the file benchmark program")
+	file        = flag.Bool("file", true, "also boot each kernel once with a filesystem on an NVMe disk and run filebench")
+	fileQuick   = flag.Bool("file-quick", false, "smaller sequential and random-read files (32 and 16 MiB; Valence writes files at well under 1 MiB/s under TCG); -file-mib and -file-rand-mib given explicitly win")
+	fileCount   = flag.Int("file-count", 1000, "filebench: files created, written with 1 KiB and fsynced per repetition")
+	fileStat    = flag.Int("file-stat", 10000, "filebench: files stat'ed per repetition")
+	fileMiB     = flag.Int("file-mib", 256, "filebench: size of the file written and read sequentially")
+	fileRandMiB = flag.Int("file-rand-mib", 64, "filebench: size of the file read at random")
+	fileSeconds = flag.Float64("file-seconds", 2, "filebench: seconds per repetition of the random reads")
+	fileReps    = flag.Int("file-reps", 3, "filebench: repetitions of each workload")
+	fileSeqReps = flag.Int("file-seq-reps", 1, "filebench: repetitions of the sequential write and read (0: -file-reps)")
+	fileDisk    = flag.Int("file-disk-mib", 0, "filebench: size of both disks (0: enough for the files, at least 1024)")
+	fileTimeout = flag.Duration("file-timeout", 3*time.Hour, "limit for one file boot")
+	mkfsExt4    = flag.String("mkfs-ext4", "", "mkfs.ext4 for the Linux disk (default: from PATH, /sbin or /usr/sbin)")
 )
 
 func envOr(k, d string) string {
@@ -77,9 +91,10 @@ type bootResult struct {
 	lines     []string
 }
 
-// boot runs one guest to completion and collects the benchmark's output;
-// the time to the line containing marker is firstLine.
-func boot(args []string, marker string) (bootResult, error) {
+// boot runs one guest to completion, killing it after limit, and
+// collects the benchmark's output; the time to the line containing marker
+// ("<program>: start") is firstLine.
+func boot(args []string, marker string, limit time.Duration) (bootResult, error) {
 	var r bootResult
 	cmd := exec.Command(*qemu, append(machine(), args...)...)
 	stdout, err := cmd.StdoutPipe()
@@ -92,7 +107,8 @@ func boot(args []string, marker string) (bootResult, error) {
 	if err := cmd.Start(); err != nil {
 		return r, err
 	}
-	timer := time.AfterFunc(*timeout, func() { cmd.Process.Kill() })
+	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
+	prog := strings.TrimSuffix(marker, "start") // "diskbench: "
 	defer timer.Stop()
 	sc := bufio.NewScanner(stdout)
 	var all []string
@@ -105,8 +121,11 @@ func boot(args []string, marker string) (bootResult, error) {
 		if strings.HasPrefix(line, "bench: ") {
 			r.lines = append(r.lines, line)
 		}
-		if strings.HasPrefix(line, "diskbench: ") || strings.Contains(line, "FAILED") {
-			fmt.Fprintln(os.Stderr, "  "+line) // what was measured, and how
+		// What was measured and how; for the file boots also how
+		// Valence's root disk was mounted.
+		if (prog != "ubench: " && strings.HasPrefix(line, prog)) || strings.Contains(line, "FAILED") ||
+			(prog == "filebench: " && strings.HasPrefix(line, "bootstrap: ")) {
+			fmt.Fprintln(os.Stderr, "  "+line)
 		}
 	}
 	io.Copy(io.Discard, stdout)
@@ -115,6 +134,9 @@ func boot(args []string, marker string) (bootResult, error) {
 		fmt.Fprintf(os.Stderr, "bench: warning: no %q line (%v): the figures are partial\n", done, err)
 	}
 	if r.firstLine == 0 || len(r.lines) == 0 {
+		if killed := time.Since(start) >= limit; killed {
+			err = fmt.Errorf("%v, killed after %v", err, limit)
+		}
 		tail := all
 		if len(tail) > 30 {
 			tail = tail[len(tail)-30:]
@@ -171,6 +193,18 @@ func minMedian(ds []time.Duration) (float64, float64) {
 }
 
 func run() error {
+	var plan filePlan
+	if *file {
+		// Checked before any boot: a bad plan should not cost the others.
+		var err error
+		if plan, err = planFile(*fileQuick, setFlags(), *fileCount, *fileStat, *fileMiB, *fileRandMiB,
+			*fileSeconds, *fileReps, *fileSeqReps, *fileDisk); err != nil {
+			return err
+		}
+		if _, err := mkfsExt4Path(*mkfsExt4); err != nil {
+			return err
+		}
+	}
 	initrd, err := buildInitramfs(*ubench, nil)
 	if err != nil {
 		return err
@@ -184,13 +218,13 @@ func run() error {
 	var vlast, llast bootResult
 	for i := 0; i < *boots; i++ {
 		fmt.Fprintf(os.Stderr, "bench: boot %d/%d of Valence\n", i+1, *boots)
-		r, err := boot(valenceArgs, "ubench: start")
+		r, err := boot(valenceArgs, "ubench: start", *timeout)
 		if err != nil {
 			return fmt.Errorf("valence: %w", err)
 		}
 		vb, vlast = append(vb, r.firstLine), r
 		fmt.Fprintf(os.Stderr, "bench: boot %d/%d of Linux %s\n", i+1, *boots, *linuxName)
-		r, err = boot(linuxArgs, "ubench: start")
+		r, err = boot(linuxArgs, "ubench: start", *timeout)
 		if err != nil {
 			return fmt.Errorf("linux: %w", err)
 		}
@@ -204,6 +238,13 @@ func run() error {
 		}
 		vlines, llines = append(vlines, v...), append(llines, l...)
 	}
+	if *file {
+		v, l, err := fileBoots(plan)
+		if err != nil {
+			return err
+		}
+		vlines, llines = append(vlines, v...), append(llines, l...)
+	}
 	var figs []figure
 	if *boots > 0 {
 		vmin, vmed := minMedian(vb)
@@ -212,11 +253,15 @@ func run() error {
 			Repetitions: *boots, ValenceMin: vmin, LinuxMin: lmin, Min: vmin, Median: vmed, Ratio: vmed / lmed})
 	}
 	figs = append(figs, compare(parse(vlines), parse(llines))...)
-	report(figs)
-	b, err := json.MarshalIndent(map[string]any{
+	report(figs, plan)
+	doc := map[string]any{
 		"date": time.Now().UTC().Format(time.RFC3339), "accel": *accel, "memory_mib": *mem,
 		"linux_kernel": *linuxName, "linux_disk_iommu": *linuxIOMMU, "disk_mib": *diskMiB,
-		"figures": figs}, "", "  ")
+		"figures": figs}
+	if *file {
+		doc["file"] = plan
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -234,7 +279,7 @@ func diskBoots() (valence, linux []string, err error) {
 	if mods == "" {
 		mods = filepath.Join(filepath.Dir(*linuxKernel), "modules")
 	}
-	extra, err := moduleEntries(mods)
+	extra, err := moduleEntries(mods, "order")
 	if err != nil {
 		return nil, nil, fmt.Errorf("linux modules (scripts/fetch-linux.sh puts them in %s): %w", mods, err)
 	}
@@ -250,13 +295,13 @@ func diskBoots() (valence, linux []string, err error) {
 	linuxArgs := append([]string{"-kernel", *linuxKernel, "-initrd", initrd,
 		"-append", "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init intel_iommu=" + *linuxIOMMU + " " + env}, devs...)
 	fmt.Fprintf(os.Stderr, "bench: disk boot of Valence\n")
-	r, err := boot(valenceArgs, "diskbench: start")
+	r, err := boot(valenceArgs, "diskbench: start", *timeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("valence disk: %w", err)
 	}
 	valence = r.lines
 	fmt.Fprintf(os.Stderr, "bench: disk boot of Linux %s (intel_iommu=%s)\n", *linuxName, *linuxIOMMU)
-	r, err = boot(linuxArgs, "diskbench: start")
+	r, err = boot(linuxArgs, "diskbench: start", *timeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("linux disk: %w", err)
 	}
@@ -299,14 +344,19 @@ func higherBetter(unit string) bool {
 	return strings.HasSuffix(unit, "/s") || unit == "IOPS"
 }
 
-func report(figs []figure) {
+func report(figs []figure, plan filePlan) {
 	fmt.Printf("Valence vs Linux %s, same QEMU (%s, %d MiB, 1 CPU); medians (mins)\n", *linuxName, *accel, *mem)
 	fmt.Printf("ratio = Valence / Linux: for times lower is better for Valence, for MiB/s and IOPS (*) higher is\n")
 	if *disk {
 		fmt.Printf("nvme-*: %d MiB QEMU NVMe disk, IOMMU attached for both, Linux intel_iommu=%s, O_DIRECT\n", *diskMiB, *linuxIOMMU)
 	}
+	if *file {
+		fmt.Printf("fs-*: Valence's filesystem (fsd, mounted at / by bootstrap) vs ext4 on the same QEMU NVMe disk, fresh for each;\n")
+		fmt.Printf("      no cache dropped, except in -cold rows Linux's page cache (Valence cannot drop fsd's 64 MiB block cache);\n")
+		fmt.Printf("      %s\n", plan)
+	}
 	fmt.Println()
-	fmt.Printf("%-24s %-14s %22s %22s %8s\n", "figure", "unit", "valence", "linux", "ratio")
+	fmt.Printf("%-28s %-14s %22s %22s %8s\n", "figure", "unit", "valence", "linux", "ratio")
 	for _, f := range figs {
 		fmt.Println(row(f))
 	}
@@ -321,11 +371,14 @@ func row(f figure) string {
 			linux += " " + f.LinuxNote
 		}
 		ratio = fmt.Sprintf("%.2f", f.Ratio)
+		if f.Ratio < 0.095 {
+			ratio = fmt.Sprintf("%.3f", f.Ratio) // 0.005, not 0.00
+		}
 		if f.HigherBetter {
 			ratio += "*"
 		}
 	}
-	return fmt.Sprintf("%-24s %-14s %22s %22s %8s", f.Name, f.Unit, fmt.Sprintf("%.3f (%.3f)", f.Valence, f.ValenceMin), linux, ratio)
+	return fmt.Sprintf("%-28s %-14s %22s %22s %8s", f.Name, f.Unit, fmt.Sprintf("%.3f (%.3f)", f.Valence, f.ValenceMin), linux, ratio)
 }
 
 // buildInitramfs makes a Linux guest's initramfs with prog as /init and

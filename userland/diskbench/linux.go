@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+	"valence.dev/userland/internal/linuxguest"
 )
 
 // The Linux side, with diskbench as /init of tools/bench's initramfs:
@@ -89,49 +87,12 @@ func (d *linuxDisk) read(slot int, off int64, n int) ([]byte, error) {
 // prepareLinux makes the initramfs usable: devtmpfs, sysfs and proc
 // mounted, and the modules loaded.
 func prepareLinux() error {
-	for _, m := range []struct{ fs, dir string }{{"devtmpfs", "/dev"}, {"sysfs", "/sys"}, {"proc", "/proc"}} {
-		os.MkdirAll(m.dir, 0o755)
-		if err := unix.Mount(m.fs, m.dir, m.fs, 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
-			return fmt.Errorf("mount %s on %s: %w", m.fs, m.dir, err)
-		}
-	}
-	f, err := os.Open(filepath.Join(moduleDir, "order"))
-	if err != nil {
-		return fmt.Errorf("module list: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name := strings.TrimSpace(sc.Text())
-		if name == "" {
-			continue
-		}
-		if err := loadModule(filepath.Join(moduleDir, name)); err != nil {
-			return fmt.Errorf("loading %s: %w", name, err)
-		}
-	}
-	return sc.Err()
-}
-
-// loadModule loads one module file; one already there (or built in) is
-// fine.
-func loadModule(path string) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if err := linuxguest.MountPseudo(); err != nil {
 		return err
 	}
-	defer unix.Close(fd)
-	err = unix.FinitModule(fd, "", 0)
-	if errors.Is(err, unix.ENOSYS) {
-		var data []byte
-		if data, err = os.ReadFile(path); err == nil {
-			err = unix.InitModule(data, "")
-		}
-	}
-	if errors.Is(err, unix.EEXIST) {
-		return nil
-	}
-	return err
+	return linuxguest.LoadModules(moduleDir, func(name string, err error) error {
+		return fmt.Errorf("loading %s: %w", name, err)
+	})
 }
 
 // finish ends the program; as a Linux guest's init it powers off.
