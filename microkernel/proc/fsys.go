@@ -80,27 +80,8 @@ func (p *Process) mounts() *vfs.Table {
 }
 
 // resolveAt resolves path argument p of a *at call: relative to the
-// current directory (dirfd AT_FDCWD) or to the open directory dirfd. With
-// emptyFile, an empty p names dirfd itself (AT_EMPTY_PATH).
-func (c *call) resolveAt(dirfd int32, p string, emptyFile bool) (resolved, errno.Errno) {
-	if p == "" {
-		if !emptyFile {
-			return resolved{}, errno.ENOENT
-		}
-		if dirfd == linux.AT_FDCWD {
-			p = "."
-		} else {
-			of, ok := c.p.fdTable().get(dirfd)
-			if !ok {
-				return resolved{}, errno.EBADF
-			}
-			defer of.drop()
-			if of.fs == nil {
-				return resolved{}, errno.EINVAL // a pipe or a device outside the namespace
-			}
-			return resolved{fs: of.fs, at: fsAt{f: of.f}, abs: of.path}, 0
-		}
-	}
+// current directory (dirfd AT_FDCWD) or to the open directory dirfd.
+func (c *call) resolveAt(dirfd int32, p string) (resolved, errno.Errno) {
 	dir, e := dirOf(c, dirfd, p)
 	if e != 0 {
 		return resolved{}, e

@@ -29,10 +29,13 @@ type procFS struct{ readOnly }
 const procDev = 3
 
 func (procFS) lookup(c *call, at fsAt) (procfs.Node, errno.Errno) {
-	if at.f != nil {
-		if f, ok := at.f.(*procFile); ok {
-			return f.n, 0
-		}
+	switch f := at.f.(type) {
+	case nil:
+	case *procFile:
+		return f.n, 0
+	case *procDir:
+		return f.n, 0
+	default:
 		return procfs.Node{}, errno.EINVAL
 	}
 	self := 0

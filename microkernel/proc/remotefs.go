@@ -225,7 +225,7 @@ func (fs remoteFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno
 
 func (fs remoteFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) {
 	if at.f != nil {
-		return at.f.stat(), 0
+		return statOf(c, at.f)
 	}
 	st, err := fs.client(c).Stat(bg, fileproto.StatRequest{Cred: c.fsCred(), At: fileproto.At{Path: at.rel},
 		Flags: flags & linux.AT_SYMLINK_NOFOLLOW})

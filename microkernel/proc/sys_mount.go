@@ -23,7 +23,7 @@ func mountTarget(c *call, addr uint64) (string, errno.Errno) {
 	if e != 0 {
 		return "", e
 	}
-	r, e := c.resolveAt(linux.AT_FDCWD, p, false)
+	r, e := c.resolveAt(linux.AT_FDCWD, p)
 	if e != 0 {
 		return "", e
 	}

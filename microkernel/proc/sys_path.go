@@ -18,7 +18,7 @@ func (c *call) pathArg(i int) (string, errno.Errno) { return userPath(c, c.arg(i
 
 // openPath opens p (relative to dirfd) with open(2)'s flags and mode.
 func openPath(c *call, dirfd int32, p string, flags, mode uint32) (*openFile, errno.Errno) {
-	r, e := c.resolveAt(dirfd, p, false)
+	r, e := c.resolveAt(dirfd, p)
 	if e != 0 {
 		return nil, e
 	}
@@ -72,20 +72,21 @@ func statAt(c *call, dirfd int32, pathAddr uint64, flags uint32) (linux.Stat, er
 	}
 	p, e := userPath(c, pathAddr)
 	if e == errno.ENOENT && flags&linux.AT_EMPTY_PATH != 0 {
-		p, e = "", 0
+		if dirfd != linux.AT_FDCWD {
+			// Any descriptor, in the namespace or not (a pipe): fstat.
+			of, ok := c.p.fdTable().get(dirfd)
+			if !ok {
+				return linux.Stat{}, errno.EBADF
+			}
+			defer of.drop()
+			return statOf(c, of.f)
+		}
+		p, e = ".", 0
 	}
 	if e != 0 {
 		return linux.Stat{}, e
 	}
-	if p == "" && flags&linux.AT_EMPTY_PATH != 0 && dirfd != linux.AT_FDCWD {
-		of, ok := c.p.fdTable().get(dirfd)
-		if !ok {
-			return linux.Stat{}, errno.EBADF
-		}
-		defer of.drop()
-		return statOf(c, of.f)
-	}
-	r, e := c.resolveAt(dirfd, p, flags&linux.AT_EMPTY_PATH != 0)
+	r, e := c.resolveAt(dirfd, p)
 	if e != 0 {
 		return linux.Stat{}, e
 	}
@@ -141,16 +142,12 @@ func sysFaccessat2(c *call) result {
 	if flags&^(linux.AT_SYMLINK_NOFOLLOW|linux.AT_EACCESS|linux.AT_EMPTY_PATH) != 0 || c.arg(2)&^7 != 0 {
 		return fail(errno.EINVAL)
 	}
-	p, e := c.pathArg(1)
-	if e == errno.ENOENT && flags&linux.AT_EMPTY_PATH != 0 {
-		p, e = "", 0
-	}
+	r, of, e := c.pathAt(0, 1, flags&linux.AT_EMPTY_PATH != 0)
 	if e != 0 {
 		return fail(e)
 	}
-	r, e := c.resolveAt(c.i32(0), p, flags&linux.AT_EMPTY_PATH != 0)
-	if e != 0 {
-		return fail(e)
+	if of != nil {
+		defer of.drop()
 	}
 	return result{err: r.fs.access(c, r.at, uint32(c.arg(2)), flags)}
 }
@@ -174,7 +171,7 @@ func sysReadlinkat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	r, e := c.resolveAt(c.i32(0), p, false)
+	r, e := c.resolveAt(c.i32(0), p)
 	if e != 0 {
 		return fail(e)
 	}
@@ -285,7 +282,7 @@ func sysChdir(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	r, e := c.resolveAt(linux.AT_FDCWD, p, false)
+	r, e := c.resolveAt(linux.AT_FDCWD, p)
 	if e != 0 {
 		return fail(e)
 	}

@@ -25,7 +25,26 @@ func (c *call) resolveArg(dirIdx, pathIdx int) (resolved, errno.Errno) {
 	if dirIdx >= 0 {
 		dirfd = c.i32(dirIdx)
 	}
-	return c.resolveAt(dirfd, p, false)
+	return c.resolveAt(dirfd, p)
+}
+
+// pathAt is resolveArg for the calls that take AT_EMPTY_PATH: with
+// emptyOK, an empty path names the descriptor at dirIdx itself (the
+// current directory for AT_FDCWD). The descriptor's open file, if it is
+// the target, is returned held, for the caller to drop once done with it.
+func (c *call) pathAt(dirIdx, pathIdx int, emptyOK bool) (resolved, *openFile, errno.Errno) {
+	p, e := c.pathArg(pathIdx)
+	if e == errno.ENOENT && emptyOK {
+		if c.i32(dirIdx) != linux.AT_FDCWD {
+			return c.fileAt(dirIdx)
+		}
+		p, e = ".", 0
+	}
+	if e != 0 {
+		return resolved{}, nil, e
+	}
+	r, e := c.resolveAt(c.i32(dirIdx), p)
+	return r, nil, e
 }
 
 // sysMkdirat implements mkdirat(2); sysMkdir, mkdir(2).
@@ -67,7 +86,7 @@ func sysUnlinkat(c *call) result {
 		}
 		return fail(errno.EISDIR)
 	}
-	r, e := c.resolveAt(c.i32(0), p, false)
+	r, e := c.resolveAt(c.i32(0), p)
 	if e != 0 {
 		return fail(e)
 	}
@@ -236,17 +255,12 @@ func sysFchownat(c *call) result {
 	if flags&^(linux.AT_SYMLINK_NOFOLLOW|linux.AT_EMPTY_PATH) != 0 {
 		return fail(errno.EINVAL)
 	}
-	var r resolved
-	var e errno.Errno
-	if p, pe := c.pathArg(1); pe == errno.ENOENT && flags&linux.AT_EMPTY_PATH != 0 {
-		r, e = c.resolveAt(c.i32(0), "", true)
-	} else if pe != 0 {
-		return fail(pe)
-	} else {
-		r, e = c.resolveAt(c.i32(0), p, false)
-	}
+	r, of, e := c.pathAt(0, 1, flags&linux.AT_EMPTY_PATH != 0)
 	if e != 0 {
 		return fail(e)
+	}
+	if of != nil {
+		defer of.drop()
 	}
 	return result{err: r.fs.chown(c, r.at, uint32(c.arg(2)), uint32(c.arg(3)), flags&linux.AT_SYMLINK_NOFOLLOW)}
 }
@@ -297,28 +311,21 @@ func sysUtimensat(c *call) result {
 		}
 	}
 	var r resolved
+	var of *openFile
 	var e errno.Errno
-	if c.arg(1) == 0 {
-		if c.i32(0) == linux.AT_FDCWD {
-			return fail(errno.EFAULT)
-		}
-		var of *openFile
-		r, of, e = c.fileAt(0)
-		if e == 0 {
-			defer of.drop()
-		}
-	} else {
-		p, pe := c.pathArg(1)
-		if pe == errno.ENOENT && flags&linux.AT_EMPTY_PATH != 0 {
-			p, pe = "", 0
-		}
-		if pe != 0 {
-			return fail(pe)
-		}
-		r, e = c.resolveAt(c.i32(0), p, flags&linux.AT_EMPTY_PATH != 0)
+	switch {
+	case c.arg(1) == 0 && c.i32(0) == linux.AT_FDCWD:
+		return fail(errno.EFAULT)
+	case c.arg(1) == 0:
+		r, of, e = c.fileAt(0) // futimens
+	default:
+		r, of, e = c.pathAt(0, 1, flags&linux.AT_EMPTY_PATH != 0)
 	}
 	if e != 0 {
 		return fail(e)
+	}
+	if of != nil {
+		defer of.drop()
 	}
 	return result{err: r.fs.utimens(c, r.at, atime, mtime, flags&linux.AT_SYMLINK_NOFOLLOW)}
 }
