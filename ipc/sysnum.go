@@ -202,8 +202,8 @@ const (
 )
 
 // Native system calls for the file namespace (docs/filesystems.md). Each
-// process has a mount table, copied from its parent when it is created
-// and changed only by the process itself.
+// process has a mount namespace, shared with its parent when it is
+// created (as on Linux) unless it unshares it (unshare(CLONE_NEWNS)).
 const (
 	// SysMount: (target *byte, endpoint, flags, source *byte) -> 0.
 	// Without MountBind, the server of the file protocol behind endpoint
@@ -218,12 +218,24 @@ const (
 	// entry.
 	SysMount = NativeBase + 0x90
 	// SysUnmount: (target *byte, flags) -> 0: removes the caller's mount
-	// at target (EINVAL if none; "/" cannot be removed).
+	// at target (EINVAL if none; "/" cannot be removed). With
+	// MountDevice, detaches the device file target instead.
 	SysUnmount = NativeBase + 0x91
+	// SysMounter: (endpoint) -> 0: the first process names the server
+	// of the mount protocol (valence.dev/servers/fs/mountproto) that
+	// mount(2) asks for a file server on a device. EPERM for any other
+	// process.
+	SysMounter = NativeBase + 0x92
 )
 
 // SysMount flags.
 const (
 	MountBind    = 1 // mount a directory of the caller's namespace, not an endpoint
 	MountReplace = 2 // give an existing mount a new server, everywhere
+	// MountDevice attaches the server at target, "/dev/NAME", as a device
+	// file in every namespace's /dev: the server's root is the file (a
+	// block device served by bootstrap, as a rule). Only the first
+	// process may; with MountReplace it gives an attached device a new
+	// server.
+	MountDevice = 4
 )

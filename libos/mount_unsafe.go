@@ -43,3 +43,43 @@ func Unmount(target string) error {
 	}
 	return nil
 }
+
+// AttachDevice makes the server behind endpoint (a file server whose
+// root is a device file) the device file target, "/dev/NAME", in every
+// namespace (ipc.MountDevice); with replace, an attached device gets a
+// new server. Only the first process may.
+func AttachDevice(target string, endpoint ipc.Handle, replace bool) error {
+	flags := uint32(ipc.MountDevice)
+	if replace {
+		flags |= ipc.MountReplace
+	}
+	t := append([]byte(target), 0)
+	_, _, e := syscall.Syscall6(ipc.SysMount, uintptr(unsafe.Pointer(&t[0])), uintptr(endpoint), uintptr(flags), 0, 0, 0)
+	if e != 0 {
+		return fmt.Errorf("attach device %s: %w", target, e)
+	}
+	return nil
+}
+
+// DetachDevice removes the device file target attached with
+// AttachDevice.
+func DetachDevice(target string) error {
+	t := append([]byte(target), 0)
+	_, _, e := syscall.Syscall(ipc.SysUnmount, uintptr(unsafe.Pointer(&t[0])), ipc.MountDevice, 0)
+	if e != 0 {
+		return fmt.Errorf("detach device %s: %w", target, e)
+	}
+	return nil
+}
+
+// SetMounter makes the server behind endpoint the mounter: the server of
+// the mount protocol (valence.dev/servers/fs/mountproto) the kernel asks
+// for a file server when a program calls mount(2) on a device. Only the
+// first process may.
+func SetMounter(endpoint ipc.Handle) error {
+	_, _, e := syscall.Syscall(ipc.SysMounter, uintptr(endpoint), 0, 0)
+	if e != 0 {
+		return fmt.Errorf("set mounter: %w", e)
+	}
+	return nil
+}

@@ -90,3 +90,34 @@ func TestRootFallback(t *testing.T) {
 		nvmeDisk(disk, "valence-blank"))
 	mustMatch(t, out, `bootstrap: root disk nvme0 not mounted: .*; the initfs stays the root`)
 }
+
+// TestMountDisk boots with a second disk (virtio-blk, /dev/vda) holding
+// an empty valfs filesystem made on the host, and runs fstests' dev and
+// mount-disk tests: the disks are block device files in /dev, mount(2)
+// asks bootstrap (the mounter) for an fsd on /dev/vda, the mount is
+// shared with children, busy mounts are refused, and what was written
+// survives umount and a second mount. On the host, the disk then passes
+// fsck and holds the file.
+func TestMountDisk(t *testing.T) {
+	disk := rootDiskCopy(t)
+	second := filepath.Join(t.TempDir(), "second.img")
+	if out, err := exec.Command(valfs(t), "mkfs", "-size", "32M", second).CombinedOutput(); err != nil {
+		t.Fatalf("valfs mkfs: %v\n%s", err, out)
+	}
+	extra := append(nvmeDisk(disk, "valence-root"),
+		"-drive", "file="+second+",if=none,id=second,format=raw",
+		"-device", "virtio-blk-pci,drive=second,disable-legacy=on")
+	out := runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=dev,mount-disk", bootTimeout, extra)
+	mustMatch(t, out,
+		`bootstrap: disk files: \[/dev/nvme0n1 /dev/vda\]`,
+		`bootstrap: /dev/vda \(valfs\) served by fsd \(pid \d+\) for mount\(2\)`,
+		`fstests: dev: ok`,
+		`fstests: mount-disk: "written through mount\(2\) by pid \d+" on /dev/vda, read back after a remount`,
+		`proc: pid \d+ \(fstests\): mount /dev/vda \(ext4\) on \S+ refused \(ENODEV\): filesystem type "ext4" is not known`,
+	)
+	fsck(t, second)
+	got, err := exec.Command(valfs(t), "cat", second, "/mount-disk.txt").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`^written through mount\(2\) by pid \d+\n$`).Match(got) {
+		t.Errorf("valfs cat /mount-disk.txt on the second disk: %q (%v)", got, err)
+	}
+}

@@ -23,15 +23,19 @@
 // epoll_pwait) select on the thread's interrupt channel as well, so a signal
 // ends them with EINTR and killing a process ends them at once.
 //
-// Files. Paths are resolved against the process's mount table (package
-// vfs; fsys.go): the mount is chosen lexically and the rest of the path
-// handed to its filesystem, which is the initfs tree (nodefs.go), /proc
-// (procfs.go, rendered by package procfs), or a server of the file
+// Files. Paths are resolved against the process's mount namespace
+// (namespace.go, shared as Linux's is; the table is package vfs;
+// fsys.go): the mount is chosen lexically and the rest of the path
+// handed to its filesystem, which is the initfs tree (nodefs.go), /dev
+// (devfs.go: the kernel's devices and the device files servers attach),
+// /proc (procfs.go, rendered by package procfs), or a server of the file
 // protocol reached over IPC (remotefs.go, remotefile.go, remotebuf.go),
 // to which the kernel forwards Linux file calls as a client, with shared
 // buffers for bulk data. The path calls are in sys_path.go and
-// sys_pathmod.go, the mount calls in sys_mount.go; docs/filesystems.md
-// describes the whole.
+// sys_pathmod.go, the native mount calls in sys_mount.go, mount(2) and
+// umount2(2) in sys_linuxmount.go (which asks the mounter, a user-space
+// server, to start file servers); docs/filesystems.md describes the
+// whole.
 //
 // Faults. A page fault in a mapping that allows the access is demand
 // paging. Any other fault becomes the signal Linux would send (SIGSEGV,

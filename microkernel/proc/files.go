@@ -67,6 +67,7 @@ func devices() map[string]device {
 	return map[string]device{
 		"null":    nullDev{},
 		"zero":    zeroDev{},
+		"full":    fullDev{},
 		"random":  randomDev{},
 		"urandom": randomDev{},
 		"console": theConsole,
@@ -98,6 +99,26 @@ func (d zeroDev) stat() linux.Stat                                            { 
 func (zeroDev) poll() (uint32, *event)                                        { return linux.EPOLLIN | linux.EPOLLOUT, nil }
 func (zeroDev) release()                                                      {}
 func (zeroDev) rdev() uint64                                                  { return mkdev(1, 5) }
+
+// fullDev is /dev/full: reads give zeros, writes fail with ENOSPC, so a
+// program can be tried against a full disk.
+type fullDev struct{}
+
+func (fullDev) read(_ *Thread, b []byte, _ int64, _ bool) (int, errno.Errno) {
+	clear(b)
+	return len(b), 0
+}
+func (fullDev) write(_ *Thread, b []byte, _ int64, _ bool) (int, errno.Errno) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	return 0, errno.ENOSPC
+}
+func (fullDev) seekable() bool         { return false }
+func (d fullDev) stat() linux.Stat     { return devStat(d) }
+func (fullDev) poll() (uint32, *event) { return linux.EPOLLIN | linux.EPOLLOUT, nil }
+func (fullDev) release()               {}
+func (fullDev) rdev() uint64           { return mkdev(1, 7) }
 
 type randomDev struct{}
 

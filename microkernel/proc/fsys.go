@@ -73,11 +73,7 @@ type resolved struct {
 }
 
 // mounts returns the process's mount table.
-func (p *Process) mounts() *vfs.Table {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ns
-}
+func (p *Process) mounts() *vfs.Table { return p.namespace().table() }
 
 // resolveAt resolves path argument p of a *at call: relative to the
 // current directory (dirfd AT_FDCWD) or to the open directory dirfd.
@@ -206,7 +202,7 @@ func nsOf(p *Process) *vfs.Table {
 // buildInitialNS makes the first namespace.
 func buildInitialNS() *vfs.Table {
 	t := vfs.New(&vfs.Mount{FS: nodeFS{}, Source: "initfs", Type: "initfs"})
-	t, _ = t.With(&vfs.Mount{Target: "/dev", FS: nodeFS{}, Root: "dev", Source: "dev", Type: "devtmpfs"})
+	t, _ = t.With(&vfs.Mount{Target: "/dev", FS: devFS{}, Root: devTree, Source: "dev", Type: "devtmpfs"})
 	t, _ = t.With(&vfs.Mount{Target: "/proc", FS: procFS{}, Source: "proc", Type: "proc"})
 	return t
 }

@@ -13,7 +13,6 @@ import (
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/obj"
-	"valence.dev/microkernel/vfs"
 )
 
 // Process is a running (or zombie) user program.
@@ -48,8 +47,8 @@ type Process struct {
 	vforkDone     chan struct{}
 	futexes       futexTable
 	cwd           string
-	exe           string     // the executable's absolute path (/proc/<pid>/exe)
-	ns            *vfs.Table // the mount table (fsys.go)
+	exe           string   // the executable's absolute path (/proc/<pid>/exe)
+	ns            *mountNS // the mount namespace, shared with other processes (namespace.go)
 	umask         uint32
 	started       int64 // clock.Monotonic() when it was created
 	args          []string
@@ -156,11 +155,13 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		lim = defaultLimits()
 	}
 	startMemoryWatch()
-	cwd, ns, umask := "/", initialNS(), uint32(0o022)
+	cwd, ns, umask := "/", (*mountNS)(nil), uint32(0o022)
 	if parent != nil {
 		parent.mu.Lock()
 		cwd, ns, umask = parent.cwd, parent.ns, parent.umask
 		parent.mu.Unlock()
+	} else {
+		ns = newMountNS(initialNS())
 	}
 	p := &Process{
 		PID:        allocPID(),

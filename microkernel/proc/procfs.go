@@ -267,7 +267,7 @@ func (s procSource) Mounts() []procfs.Mount {
 	for _, m := range ns.Mounts() {
 		opts := "rw"
 		switch m.FS.(type) {
-		case nodeFS, procFS:
+		case nodeFS, procFS, devFS:
 			opts = "ro"
 		}
 		out = append(out, procfs.Mount{Source: m.Source, Target: m.Target, FSType: m.Type, Options: opts})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
@@ -39,6 +40,7 @@ type remoteMount struct {
 	gen    uint64 // incremented by each replacement
 	owner  int    // the PID that mounted it: only it may replace the server
 	source string
+	nopen  atomic.Int64 // files open on it (umount2 of a mount in use is EBUSY)
 
 	// Shared buffers (remotebuf.go).
 	bufMu  sync.Mutex
@@ -46,6 +48,9 @@ type remoteMount struct {
 	nbufs  int    // attached, free or in use
 	noBufs uint64 // the generation whose server gave no buffer (0: none)
 }
+
+// openFiles returns how many files are open on the mount.
+func (m *remoteMount) openFiles() int64 { return m.nopen.Load() }
 
 func (m *remoteMount) current() (*obj.Endpoint, uint64, uint64) {
 	m.mu.Lock()
@@ -217,6 +222,7 @@ func (fs remoteFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno
 	}
 	f := &remoteFile{fs: fs, fid: rep.Fid, gen: gen, rel: at.rel, flags: flags,
 		isDir: rep.Stat.Mode&linux.S_IFMT == linux.S_IFDIR}
+	fs.m.nopen.Add(1)
 	if f.isDir {
 		return &remoteDir{remoteFile: f}, 0
 	}
@@ -341,7 +347,7 @@ func (fs remoteFS) sync(c *call) errno.Errno {
 
 // linuxStat is a protocol Stat as stat(2) reports it.
 func linuxStat(s fileproto.Stat) linux.Stat {
-	return linux.Stat{Dev: s.Dev, Ino: s.Ino, Nlink: uint64(s.Nlink), Mode: s.Mode, UID: s.Uid, GID: s.Gid,
+	return linux.Stat{Dev: s.Dev, Ino: s.Ino, Nlink: uint64(s.Nlink), Mode: s.Mode, UID: s.Uid, GID: s.Gid, Rdev: s.Rdev,
 		Size: s.Size, Blksize: int64(s.Blksize), Blocks: s.Blocks,
 		ATime: linux.Timespec{Sec: s.Atime.Sec, Nsec: s.Atime.Nsec},
 		MTime: linux.Timespec{Sec: s.Mtime.Sec, Nsec: s.Mtime.Nsec},

@@ -1,6 +1,8 @@
 package proc
 
 import (
+	"strings"
+
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
@@ -10,11 +12,11 @@ import (
 	"valence.dev/servers/fs/fileproto"
 )
 
-// The mount calls (ipc.SysMount, ipc.SysUnmount). A process changes only
-// its own mount table; the processes it creates afterwards inherit it.
-// Mounting needs no privilege beyond a capability on the server: what a
-// process mounts it could call directly, and it changes no one else's
-// view (there are no setuid programs whose view could be subverted).
+// The native mount calls (ipc.SysMount, ipc.SysUnmount). They change the
+// caller's namespace, which it shares with the processes it shares it
+// with (namespace.go), as mount(2) does; a process that wants a private
+// view unshares first. Mounting needs a capability on the server and, as
+// on Linux, root (every process is uid 0 for now: docs/processes.md).
 
 // mountTarget reads and checks a mount target: an existing directory,
 // returned as a clean absolute path.
@@ -48,8 +50,12 @@ func isDir(c *call, r resolved) errno.Errno {
 // sysMount implements valence_mount(target, endpoint, flags, source).
 func sysMount(c *call) result {
 	flags := uint32(c.arg(2))
-	if flags&^(ipc.MountBind|ipc.MountReplace) != 0 || flags == ipc.MountBind|ipc.MountReplace {
+	if flags&^(ipc.MountBind|ipc.MountReplace|ipc.MountDevice) != 0 ||
+		flags&ipc.MountBind != 0 && flags&(ipc.MountReplace|ipc.MountDevice) != 0 {
 		return fail(errno.EINVAL)
+	}
+	if flags&ipc.MountDevice != 0 {
+		return mountDevice(c, flags&ipc.MountReplace != 0)
 	}
 	if flags&ipc.MountReplace != 0 {
 		// The mount's server may be dead: the target is found in the
@@ -94,13 +100,9 @@ func sysMount(c *call) result {
 		}
 		m = &vfs.Mount{Target: target, FS: fs, Source: rm.source, Type: typ}
 	}
-	c.p.mu.Lock()
-	defer c.p.mu.Unlock()
-	t, added := c.p.ns.With(m)
-	if !added {
-		return fail(errno.ENOSPC)
+	if e := addMount(c.p.namespace(), m); e != 0 {
+		return fail(e)
 	}
-	c.p.ns = t
 	return ok0()
 }
 
@@ -132,26 +134,67 @@ func replaceServer(c *call, target string) result {
 	return ok0()
 }
 
+// mountDevice attaches a device file server at /dev/NAME (MountDevice).
+func mountDevice(c *call, replace bool) result {
+	if !c.p.isFirst() {
+		return fail(errno.EPERM)
+	}
+	target, e := absPath(c, c.arg(0))
+	if e != 0 {
+		return fail(e)
+	}
+	name, inDev := devName(target)
+	if !inDev {
+		return fail(errno.EINVAL)
+	}
+	ep, cp, e := lookup[*obj.Endpoint](c, 1, ipc.RightWrite)
+	if e != 0 {
+		return fail(e)
+	}
+	rm := &remoteMount{ep: ep, badge: cp.Badge, owner: c.p.PID, source: processName(ep.Owner)}
+	if _, e := (remoteFS{m: rm}).statfs(c); e != 0 {
+		return fail(e)
+	}
+	return result{err: attachDevice(name, rm, replace)}
+}
+
+// devName returns NAME for target "/dev/NAME".
+func devName(target string) (string, bool) {
+	name, ok := strings.CutPrefix(target, "/dev/")
+	return name, ok && name != "" && !strings.Contains(name, "/")
+}
+
 // sysUnmount implements valence_unmount(target, flags).
 func sysUnmount(c *call) result {
-	if c.arg(1) != 0 {
+	flags := c.arg(1)
+	if flags&^ipc.MountDevice != 0 {
 		return fail(errno.EINVAL)
 	}
 	target, e := absPath(c, c.arg(0))
 	if e != 0 {
 		return fail(e)
 	}
+	if flags&ipc.MountDevice != 0 {
+		if !c.p.isFirst() {
+			return fail(errno.EPERM)
+		}
+		name, inDev := devName(target)
+		if !inDev {
+			return fail(errno.EINVAL)
+		}
+		return result{err: detachDevice(name)}
+	}
 	if target == "/" {
 		return fail(errno.EBUSY)
 	}
-	c.p.mu.Lock()
-	defer c.p.mu.Unlock()
-	t, found := c.p.ns.Without(target)
-	if !found {
-		return fail(errno.EINVAL)
-	}
-	c.p.ns = t
-	return ok0()
+	e = c.p.namespace().change(func(t *vfs.Table) (*vfs.Table, errno.Errno) {
+		t, found := t.Without(target)
+		if !found {
+			return nil, errno.EINVAL
+		}
+		return t, 0
+	})
+	return result{err: e}
 }
 
 // absPath reads a path argument and makes it a clean absolute path,

@@ -37,6 +37,9 @@ func vfork(c *call, flags uint64) result {
 	as.Retain()
 	child.as = as
 	child.refusedLog, _ = parent.refusals() // its failed execs count as the parent's
+	if flags&linux.CLONE_NEWNS != 0 {
+		child.unshareNS()
+	}
 	done := make(chan struct{})
 	child.vforkDone = done
 

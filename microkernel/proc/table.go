@@ -68,6 +68,9 @@ func init() {
 		unix.SYS_NANOSLEEP:         {"nanosleep", sysNanosleep, full},
 		unix.SYS_GETPID:            {"getpid", sysGetpid, full},
 		unix.SYS_CLONE:             {"clone", sysClone, partial},
+		unix.SYS_MOUNT:             {"mount", sysLinuxMount, partial},
+		unix.SYS_UMOUNT2:           {"umount2", sysUmount2, partial},
+		unix.SYS_UNSHARE:           {"unshare", sysUnshare, partial},
 		unix.SYS_EXECVE:            {"execve", sysExecve, full},
 		unix.SYS_EXIT:              {"exit", sysExit, full},
 		unix.SYS_WAIT4:             {"wait4", sysWait4, partial},
@@ -169,6 +172,7 @@ func init() {
 		ipc.SysKill:    {"valence_kill", sysKillNative, full},
 		ipc.SysMemInfo: {"valence_meminfo", sysMemInfo, full},
 		ipc.SysMount:   {"valence_mount", sysMount, full},
+		ipc.SysMounter: {"valence_mounter", sysMounter, full},
 		ipc.SysUnmount: {"valence_unmount", sysUnmount, full},
 
 		ipc.SysHandleDup:      {"valence_handle_dup", sysHandleDup, full},

@@ -44,22 +44,35 @@
 //     image's root disk; a user's DISK= may lack them.
 //  5. libos.Bind("/", "/boot") keeps the initfs reachable at /boot, then
 //     libos.Mount("/", fsd, 0) makes the disk the root. Init and
-//     everything it starts inherit this namespace.
-//  6. Init is spawned (libos.Spawn). If its path is missing on the disk
+//     everything it starts share this namespace (as on Linux).
+//  6. Every disk registered with pcid by then becomes a device file in
+//     /dev, as Linux names it (/dev/nvme0n1, /dev/vda: names.go), served
+//     by bootstrap with servers/fs/blkfile over a capability on its
+//     driver and attached with libos.AttachDevice (blockdevs.go).
+//     Bootstrap then serves the mount protocol and registers as the
+//     kernel's mounter (mounter.go): mount(2) of a disk with type valfs
+//     starts an fsd on it as in step 3 and hands the kernel a capability
+//     on it; when the kernel says the mount is gone (umount2), that fsd
+//     syncs and stops. The root disk, or a disk mounted already, is
+//     EBUSY; another type ENODEV; a disk fsd refuses EINVAL with fsd's
+//     reason.
+//  7. Init is spawned (libos.Spawn). If its path is missing on the disk
 //     but present in the initfs, /boot/<path> is run instead, and the
 //     console says so.
-//  7. bootstrap waits for its children. When fsd dies, a new fsd is
+//  8. bootstrap waits for its children. When fsd dies, a new fsd is
 //     started on the same disk (looked up again: the driver may have died
 //     and been restarted by pcid) and mounted over the old with
 //     ipc.MountReplace, so every process's "/" reaches it. It is spawned
 //     from /boot/bin/fsd: spawn resolves paths in bootstrap's namespace,
-//     whose "/" is the dead fsd's. (pcid was created before the mount and
-//     keeps the initfs as its root, so it can still restart drivers.)
+//     whose "/" is the dead fsd's. (pcid unshared its namespace before it
+//     registered, so it keeps the initfs as its root and can still
+//     restart drivers.)
 //     Restarts wait
 //     250 ms doubling to 4 s, and after 5 within a minute fsd is left
 //     stopped. Other children's ends are reaped (pcid's is noted).
-//  8. When init ends: sync(2), then SIGTERM to fsd, which commits and
-//     exits (SIGKILL after 10 s), then exit with init's status.
+//  9. When init ends: sync(2), then SIGTERM to every fsd, which commits
+//     and exits (SIGKILL after 10 s): the disks mount(2) mounted, then
+//     the root's; then exit with init's status.
 //
 // # Failures
 //
@@ -89,12 +102,18 @@
 //	bootstrap: restarting fsd on nvme0 in 250ms
 //	bootstrap: fsd restarted on nvme0 (pid 14); / is served again
 //	bootstrap: fsd restarted 5 times within 1m0s; not again: files on / fail until reboot
+//	bootstrap: disk files: [/dev/nvme0n1 /dev/vda]
+//	bootstrap: no /dev/vdb: <why>
+//	bootstrap: /dev/vda (valfs) served by fsd (pid 31) for mount(2)
+//	bootstrap: fsd (pid 31) for /dev/vda ended: killed by SIGKILL; files there fail until it is unmounted and mounted again
+//	bootstrap: mount(2) of disks is unavailable: <why>
 //	bootstrap: pcid (pid 2) ended: exit status 1; drivers are no longer restarted
 //	bootstrap: /bin/init (pid 5) ended: exit status 0; exiting with status 0
 //
 // # Testing
 //
-// The decisions are functions tested on the host (config.go: arguments,
+// The decisions are functions tested on the host (names.go: device file
+// names and numbers; config.go: arguments,
 // root=, init's environment and path, exit codes; disk.go: pickDisk;
 // fsd.go: fixFor; supervise.go: the restart budget; tap.go: which stderr
 // line is the reason). The rest is system calls, exercised by booting.

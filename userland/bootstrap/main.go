@@ -13,7 +13,10 @@ import (
 func main() {
 	keepConsole()
 	cmd := parseArgs(os.Args)
-	r, dev := mountDisk(context.Background(), parseRoot(os.Getenv))
+	ctx := context.Background()
+	r, dev := mountDisk(ctx, parseRoot(os.Getenv))
+	attachDisks(ctx, dev)
+	mnt := startMounter(dev, r)
 
 	onDisk, bootBound := r != nil, r != nil && r.bootBound
 	file, note := chooseInit(cmd.Path, onDisk, bootBound, exists)
@@ -23,13 +26,13 @@ func main() {
 	pid, err := libos.Spawn(file, cmd.Argv, initEnv(os.Environ()))
 	if err != nil {
 		logf("cannot start init: %v", err)
-		shutdown(r)
+		shutdown(r, mnt)
 		os.Exit(1)
 	}
-	st := supervise(pid, r, dev)
+	st := supervise(pid, r, dev, mnt)
 	code := exitCode(st)
 	logf("%s (pid %d) ended: %s; exiting with status %d", file, pid, describeStatus(st), code)
-	shutdown(r)
+	shutdown(r, mnt)
 	os.Exit(code)
 }
 
@@ -83,10 +86,12 @@ func mountDisk(ctx context.Context, choice rootChoice) (r *root, dev *devices) {
 	return &root{name: name, disk: disk, dev: dev, fsd: fsd, bootBound: bootBound}, dev
 }
 
-// shutdown makes the root disk durable once init is gone: sync, then
-// SIGTERM to fsd, which commits and exits.
-func shutdown(r *root) {
+// shutdown makes the disks durable once init is gone: sync, then
+// SIGTERM to every fsd (the disks mount(2) mounted first, then the
+// root's), which commits and exits.
+func shutdown(r *root, mnt *mounter) {
 	syscall.Sync()
+	mnt.stopAll()
 	if r != nil && r.fsd != nil {
 		stopFsd(r.fsd)
 		r.fsd = nil

@@ -47,13 +47,18 @@ var tests = []test{
 	{name: "exec", run: testExec},
 	{name: "errors", run: testErrors},
 	{name: "proc", run: testProc},
+	{name: "dev", run: testDev},
 	{name: "persist-write", run: testPersistWrite, explicit: true, ownDir: true},
 	{name: "persist-check", run: testPersistCheck, explicit: true, ownDir: true},
 	{name: "tree-10k", run: testTree10k, explicit: true},
 	{name: "crash-writer", run: testCrashWriter, explicit: true, ownDir: true},
+	{name: "mount-disk", run: testMountDisk, explicit: true},
 }
 
 func main() {
+	if childRole() {
+		return
+	}
 	start := time.Now()
 	only := os.Getenv("FSTESTS")
 	if len(os.Args) > 1 {

@@ -42,6 +42,7 @@ type Stat struct {
 	Atime   Timespec
 	Mtime   Timespec
 	Ctime   Timespec
+	Rdev    uint64 // the device a block or character special file is (Linux's makedev encoding)
 }
 
 // AttachRequest asks for a shared buffer of Size bytes (1 to MaxBuffer).

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"syscall"
 
 	"valence.dev/drivers/lib/dev"
 	"valence.dev/drivers/lib/devreg"
@@ -26,6 +27,15 @@ func main() {
 	log := func(format string, args ...any) {
 		// One write a line, so lines from goroutines do not interleave.
 		os.Stdout.WriteString("pcid: " + fmt.Sprintf(format, args...) + "\n")
+	}
+	// The drivers pcid starts and restarts come from the filesystem it
+	// was started on (the initfs, as a rule): a private copy of the mount
+	// namespace keeps it so whatever is mounted later, so that a driver
+	// can still be restarted when the root disk's server is down (it may
+	// be down because the driver died). This happens before pcid
+	// registers, which is before its starter can mount anything.
+	if err := syscall.Unshare(syscall.CLONE_NEWNS); err != nil {
+		log("cannot keep a private mount namespace (%v); drivers come from the shared one", err)
 	}
 	if err := run(*manifests, max(*loops, 1), log); err != nil {
 		log("fatal: %v", err)
