@@ -104,12 +104,22 @@ func TestMountDisk(t *testing.T) {
 	if out, err := exec.Command(valfs(t), "mkfs", "-size", "32M", second).CombinedOutput(); err != nil {
 		t.Fatalf("valfs mkfs: %v\n%s", err, out)
 	}
+	raw := filepath.Join(t.TempDir(), "raw.img")
+	if err := os.WriteFile(raw, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(raw, rawSize); err != nil {
+		t.Fatal(err)
+	}
 	extra := append(nvmeDisk(disk, "valence-root"),
 		"-drive", "file="+second+",if=none,id=second,format=raw",
-		"-device", "virtio-blk-pci,drive=second,disable-legacy=on")
-	out := runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=dev,mount-disk", bootTimeout, extra)
+		"-device", "virtio-blk-pci,drive=second,disable-legacy=on",
+		"-drive", "file="+raw+",if=none,id=raw,format=raw",
+		"-device", "virtio-blk-pci,drive=raw,disable-legacy=on")
+	out := runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=dev,mount-disk,dev-write", bootTimeout, extra)
 	mustMatch(t, out,
-		`bootstrap: disk files: \[/dev/nvme0n1 /dev/vda\]`,
+		`bootstrap: disk files: \[/dev/nvme0n1 /dev/vda /dev/vdb\]`,
+		`fstests: dev-write: /dev/vdb: 3 writes read back, ENOSPC past its end \(4194304 bytes\)`,
 		`bootstrap: /dev/vda \(valfs\) served by fsd \(pid \d+\) for mount\(2\)`,
 		`fstests: dev: ok`,
 		`fstests: mount-disk: "written through mount\(2\) by pid \d+" on /dev/vda, read back after a remount`,
@@ -120,4 +130,24 @@ func TestMountDisk(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`^written through mount\(2\) by pid \d+\n$`).Match(got) {
 		t.Errorf("valfs cat /mount-disk.txt on the second disk: %q (%v)", got, err)
 	}
+	// What dev-write wrote through /dev/vdb is on the image
+	// (userland/fstests/mount.go: devWritePattern).
+	img, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct{ off, n int }{{1000, 10000}, {5000, 1 << 20}, {rawSize - 100, 100}} {
+		for i := w.off; i < w.off+w.n; i++ {
+			if img[i] != byte(i*7%251) {
+				t.Errorf("raw disk byte %d is %d, want %d (dev-write's pattern)", i, img[i], byte(i*7%251))
+				break
+			}
+		}
+	}
+	if img[999] != 0 || img[rawSize-101] != 0 && rawSize-101 >= 5000+1<<20 {
+		t.Errorf("dev-write wrote outside its ranges")
+	}
 }
+
+// rawSize is the blank disk TestMountDisk gives dev-write.
+const rawSize = 4 << 20

@@ -11,6 +11,7 @@ import (
 	"valence.dev/servers/fs/blkfile"
 	"valence.dev/servers/fs/blockclient"
 	"valence.dev/servers/fs/fileproto"
+	"valence.dev/servers/fs/fsd/osmem"
 )
 
 // Block device files. Every disk a driver registered with pcid by the
@@ -72,7 +73,7 @@ func attachDisk(ctx context.Context, dev *devices, name, file string) error {
 		libos.Close(r.Server)
 		return err
 	}
-	srv := fileproto.NewServer(blkfile.New(d, blkfile.Options{Name: file, Rdev: devRdev(name)}))
+	srv := fileproto.NewServer(blkfile.New(d, blkfile.Options{Name: file, Rdev: devRdev(name), Memory: osmem.New()}))
 	ep, err := libos.NewEndpoint()
 	if err != nil {
 		d.Close()

@@ -53,6 +53,7 @@ var tests = []test{
 	{name: "tree-10k", run: testTree10k, explicit: true},
 	{name: "crash-writer", run: testCrashWriter, explicit: true, ownDir: true},
 	{name: "mount-disk", run: testMountDisk, explicit: true},
+	{name: "dev-write", run: testDevWrite, explicit: true},
 }
 
 func main() {

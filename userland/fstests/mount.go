@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,4 +207,63 @@ func runSelf(env string) ([]byte, error) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), env)
 	return cmd.CombinedOutput()
+}
+
+// rawDisk is the third disk TestMountDisk attaches: blank, for writes.
+const rawDisk = "/dev/vdb"
+
+// devWritePattern is what testDevWrite writes at byte off of rawDisk
+// (tests/rootfs_test.go checks the image for it).
+func devWritePattern(off, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte((off + i) * 7 % 251)
+	}
+	return b
+}
+
+// testDevWrite writes a block device through its file at unaligned
+// offsets, up to and past its end, and reads it back.
+func testDevWrite(dir string) error {
+	f, err := os.OpenFile(rawDisk, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil || size <= 0 {
+		return fmt.Errorf("the size of %s: %d %v", rawDisk, size, err)
+	}
+	writes := []struct{ off, n int }{{1000, 10000}, {5000, 1 << 20}, {int(size) - 100, 100}}
+	for _, w := range writes {
+		if n, err := f.WriteAt(devWritePattern(w.off, w.n), int64(w.off)); n != w.n || err != nil {
+			return fmt.Errorf("writing %d bytes at %d of %s: %d %v", w.n, w.off, rawDisk, n, err)
+		}
+	}
+	if n, err := f.WriteAt([]byte("x"), size); n != 0 || !errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("writing past the end of %s: %d %v, want ENOSPC", rawDisk, n, err)
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	for _, w := range writes {
+		got := make([]byte, w.n)
+		if n, err := f.ReadAt(got, int64(w.off)); n != w.n || err != nil && err != io.EOF || !bytes.Equal(got, devWritePattern(w.off, w.n)) {
+			return fmt.Errorf("reading back %d bytes at %d of %s: %d %v", w.n, w.off, rawDisk, n, err)
+		}
+	}
+	// One big read (through a shared buffer) and small ones (inline)
+	// see the same bytes (the disk is idle: nothing else writes it).
+	big := make([]byte, 1<<20+5000)
+	if n, err := f.ReadAt(big, 0); n != len(big) || err != nil {
+		return fmt.Errorf("reading %d bytes of %s: %d %v", len(big), rawDisk, n, err)
+	}
+	for off := 0; off < len(big); off += 3000 {
+		small := make([]byte, min(3000, len(big)-off))
+		if n, err := f.ReadAt(small, int64(off)); n != len(small) || err != nil || !bytes.Equal(small, big[off:off+n]) {
+			return fmt.Errorf("%s at %d: a 3000-byte read (%d, %v) differs from the big read", rawDisk, off, n, err)
+		}
+	}
+	fmt.Printf("fstests: dev-write: %s: 3 writes read back, ENOSPC past its end (%d bytes)\n", rawDisk, size)
+	return nil
 }

@@ -145,3 +145,20 @@ func DriverFromEnv(handles []ipc.Handle) (*Driver, error) {
 	}
 	return d, nil
 }
+
+// IndexEnv names the environment variable in which pcid tells a driver
+// which of the functions it drives this one is: 0 for the first in
+// address order, 1 for the next... The index is the same each time the
+// driver is restarted, so a driver names its device from it ("vda",
+// "vdb"; "nvme0", "nvme1") and names stay put across restarts and boots
+// of the same machine.
+const IndexEnv = "VALENCE_PCI_INDEX"
+
+// Index returns the driver's index (IndexEnv), 0 if unset or malformed.
+func Index() int {
+	n, err := strconv.Atoi(os.Getenv(IndexEnv))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}

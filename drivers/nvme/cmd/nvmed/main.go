@@ -3,7 +3,8 @@
 // up with the driver core (valence.dev/drivers/nvme/nvme), one MSI-X
 // vector for its completions, and serves namespace 1 with the block
 // protocol (drivers/lib/block) on an endpoint it registers with pcid as
-// "nvme<N>" (N from -name, default nvme0).
+// "nvme<N>" (N is pcid's index of the controller among NVMe controllers,
+// devreg.Index: nvme0 for the first in address order; -name overrides).
 //
 // Everything it touches is its own device's: registers through the BAR
 // window pcid gave, DMA memory and the interrupt vector through the
@@ -32,9 +33,12 @@ import (
 const servers = 32
 
 func main() {
-	name := flag.String("name", "nvme0", "the name to register with pcid")
+	name := flag.String("name", "", "the name to register with pcid (default nvme0, nvme1... by pcid's index: VALENCE_PCI_INDEX)")
 	depth := flag.Int("depth", 64, "I/O queue depth")
 	flag.Parse()
+	if *name == "" {
+		*name = fmt.Sprintf("nvme%d", devreg.Index())
+	}
 	if err := run(*name, *depth); err != nil {
 		fmt.Fprintf(os.Stderr, "nvmed: %s: %v\n", os.Getenv("VALENCE_PCI_ADDR"), err)
 		os.Exit(1)

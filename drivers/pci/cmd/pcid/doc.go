@@ -51,7 +51,9 @@
 //     programs it — and spawns the driver with handles [registry (Write,
 //     Grant, badged for this driver), function, configuration, BARs…,
 //     the MSI vector's IRQ if made (VALENCE_PCI_MSI gives its index)] and an environment of PATH (pcid's, or /bin),
-//     HOME=/, VALENCE_PCI_ADDR and VALENCE_PCI_BARS, and nothing of
+//     HOME=/, VALENCE_PCI_ADDR, VALENCE_PCI_BARS and VALENCE_PCI_INDEX
+//     (the function's index among those of the same driver, in address
+//     order, from which the driver names its device), and nothing of
 //     pcid's own (no VALENCE_DEVICE_ROOT). argv is the path's base name
 //     followed by the manifest's args.
 //  4. A BAR that cannot be given is left out of VALENCE_PCI_BARS with a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"valence.dev/drivers/lib/dev"
+	"valence.dev/drivers/lib/devreg"
 	"valence.dev/drivers/pci/pci"
 	"valence.dev/ipc"
 	"valence.dev/libos"
@@ -107,6 +108,7 @@ func (m *manager) start(i int) bool {
 		fail("%v", err)
 		return false
 	}
+	p.Env = append(p.Env, fmt.Sprintf("%s=%d", devreg.IndexEnv, driverIndex(m.man, i)))
 	for _, n := range p.Notes {
 		m.log("%s (%s) note: %s", d.name, d.addr, n)
 	}

@@ -106,6 +106,19 @@ func MakePlan(f *pci.Function, m *pci.Manifest, ecamBase uint64, firstBus uint8,
 	return p, nil
 }
 
+// driverIndex is function i's index among the functions given the same
+// driver (mans[j] is function j's manifest, nil if none), in address
+// order: what the driver names its device by (devreg.IndexEnv).
+func driverIndex(mans []*pci.Manifest, i int) int {
+	n := 0
+	for j := 0; j < i; j++ {
+		if mans[j] != nil && mans[j].Driver.Name == mans[i].Driver.Name {
+			n++
+		}
+	}
+	return n
+}
+
 // window works out the window for BAR b, or says why there is none.
 func window(b pci.BAR) (Window, string) {
 	if b.Base == 0 {

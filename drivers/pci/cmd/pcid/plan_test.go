@@ -104,3 +104,18 @@ func TestMakePlan(t *testing.T) {
 		}
 	}
 }
+
+func TestDriverIndex(t *testing.T) {
+	blk := &pci.Manifest{Driver: pci.Driver{Name: "virtio-blkd"}}
+	net := &pci.Manifest{Driver: pci.Driver{Name: "virtio-netd"}}
+	mans := []*pci.Manifest{nil, blk, net, nil, blk, net, blk}
+	want := []int{1: 0, 2: 0, 4: 1, 5: 1, 6: 2}
+	for i, w := range want {
+		if mans[i] == nil {
+			continue
+		}
+		if got := driverIndex(mans, i); got != w {
+			t.Errorf("driverIndex(%d) = %d, want %d", i, got, w)
+		}
+	}
+}

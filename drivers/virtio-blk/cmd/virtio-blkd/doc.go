@@ -13,7 +13,8 @@
 //
 // (with ", read-only" or ", no flush" when the device says so) and serves
 // the block protocol (drivers/lib/block) with 32 goroutines on an endpoint
-// it registers with pcid as "vda" (-name), kind "block". Data moves
+// it registers with pcid as "vda" for the first virtio disk in address
+// order, "vdb" for the next (devreg.Index; -name overrides), kind "block". Data moves
 // between the device and the clients' shared buffers by DMA; nothing is
 // copied through messages.
 //

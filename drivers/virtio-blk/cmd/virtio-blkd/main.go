@@ -27,12 +27,24 @@ const servers = 32
 const openTimeout = 10 * time.Second
 
 func main() {
-	name := flag.String("name", "vda", "the name to register with pcid")
+	name := flag.String("name", "", "the name to register with pcid (default vda, vdb... by pcid's index: VALENCE_PCI_INDEX)")
 	flag.Parse()
+	if *name == "" {
+		*name = diskName(devreg.Index())
+	}
 	if err := run(*name); err != nil {
 		fmt.Fprintf(os.Stderr, "virtio-blkd: %s: %v\n", os.Getenv("VALENCE_PCI_ADDR"), err)
 		os.Exit(1)
 	}
+}
+
+// diskName is the name of the index'th virtio disk, as Linux names them:
+// vda to vdz, then vdaa, vdab...
+func diskName(index int) string {
+	if index < 26 {
+		return "vd" + string(rune('a'+index))
+	}
+	return diskName(index/26-1) + string(rune('a'+index%26))
 }
 
 func run(name string) error {

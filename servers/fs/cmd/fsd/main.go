@@ -31,7 +31,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +41,7 @@ import (
 	"valence.dev/servers/fs/blockdev"
 	"valence.dev/servers/fs/fs"
 	"valence.dev/servers/fs/fsd"
+	"valence.dev/servers/fs/fsd/osmem"
 )
 
 // servers is how many requests fsd works on at once (it serialises them
@@ -104,7 +104,7 @@ func run(mkfs bool, every time.Duration, cacheBytes uint64) error {
 	// this server (docs/filesystems.md), so a client may hold as many
 	// files as the server does in all; each process is held to its
 	// RLIMIT_NOFILE by the kernel.
-	srv := fsd.New(f, fsd.Options{Memory: &sharedMemory{keep: map[*fsd.Shared]ipc.Handle{}}, MaxFilesPerClient: 65536})
+	srv := fsd.New(f, fsd.Options{Memory: osmem.New(), MaxFilesPerClient: 65536})
 	ep, err := libos.NewEndpoint()
 	if err != nil {
 		return err
@@ -133,45 +133,6 @@ func run(mkfs bool, every time.Duration, cacheBytes uint64) error {
 	}
 	srv.Shutdown()
 	return err
-}
-
-// sharedMemory gives clients buffers: memory objects fsd maps, with a
-// copy of the capability for the client.
-type sharedMemory struct {
-	mu   sync.Mutex
-	keep map[*fsd.Shared]ipc.Handle
-}
-
-func (s *sharedMemory) Alloc(size uint64) (*fsd.Shared, error) {
-	h, err := libos.NewMemory(size)
-	if err != nil {
-		return nil, err
-	}
-	b, err := libos.Map(h, syscall.PROT_READ|syscall.PROT_WRITE)
-	if err != nil {
-		libos.Close(h)
-		return nil, err
-	}
-	give, err := libos.Dup(h, ipc.RightRead|ipc.RightWrite|ipc.RightMap|ipc.RightGrant, 0)
-	if err != nil {
-		syscall.Munmap(b)
-		libos.Close(h)
-		return nil, err
-	}
-	sh := &fsd.Shared{Bytes: b, Handle: give}
-	s.mu.Lock()
-	s.keep[sh] = h
-	s.mu.Unlock()
-	return sh, nil
-}
-
-func (s *sharedMemory) Free(sh *fsd.Shared) {
-	s.mu.Lock()
-	h := s.keep[sh]
-	delete(s.keep, sh)
-	s.mu.Unlock()
-	syscall.Munmap(sh.Bytes)
-	libos.Close(h)
 }
 
 // size is a flag of a number of bytes, with an optional binary suffix
