@@ -226,6 +226,12 @@ const (
 	// mount(2) asks for a file server on a device. EPERM for any other
 	// process.
 	SysMounter = NativeBase + 0x92
+	// SysNetServer: (endpoint) -> 0: the first process names the server
+	// of the socket protocol (valence.dev/servers/net/sockproto, netd)
+	// that AF_INET and AF_INET6 socket calls are forwarded to; naming
+	// another replaces it (a restarted netd). EPERM for any other
+	// process.
+	SysNetServer = NativeBase + 0x93
 )
 
 // SysMount flags.

@@ -1,0 +1,64 @@
+// Package sockproto is the socket protocol: what the kernel's Linux front
+// end sends to netd when a program makes a socket call on an AF_INET
+// socket. It is declared once here with valence.dev/ipc/rpc; the kernel
+// (the client) and netd (the server) both import it.
+//
+// # Model
+//
+// A client is a badge: the kernel calls netd with one capability for
+// all programs, as it does fsd, and keeps which process owns which
+// socket. A socket is a Sock, a number netd chose, good only for the
+// client that made it (EBADF for anyone else); Sock 0 is never issued.
+//
+// Every call is non-blocking, as the stack's sockets are (package
+// servers/net/socket): a call that cannot proceed fails with EAGAIN, and
+// a connect that has begun with EINPROGRESS. Blocking is the kernel's
+// business: it waits for the socket to become ready, then calls again.
+// Readiness reaches the kernel through Wait, a long poll: netd answers it
+// with the sockets whose readiness changed since the last answer (each
+// with its current Events), holding the call until there is at least
+// one, so the kernel keeps one Wait outstanding per netd and turns its
+// answers into wake-ups of the threads and epoll sets watching those
+// sockets. Events are level-style: a socket listed is re-checked with
+// its current state, so a lost or merged change costs nothing.
+//
+// Addresses travel as Addr: Family (AF_INET, AF_INET6), Port and the
+// address bytes (4 or 16). The Linux sockaddr encoding is the kernel's
+// business.
+//
+// # Data
+//
+// Send and Recv carry up to MaxInline bytes in the message; larger
+// transfers go through shared buffers exactly as in the file protocol
+// (Attach gives a memory handle; Buf and BufOff name a range; Buf 0 is
+// inline).
+//
+// # Methods
+//
+//	label  name      request          reply
+//	1      Attach    AttachRequest    AttachReply    a shared buffer
+//	2      Detach    DetachRequest    Empty          give one back
+//	3      Socket    SocketRequest    SockReply      socket(2)
+//	4      Close     SockRequest      Empty          close(2) of the last reference
+//	5      Bind      AddrRequest      Empty          bind(2)
+//	6      Listen    ListenRequest    Empty          listen(2)
+//	7      Accept    SockRequest      AcceptReply    accept4(2): a new Sock and the peer
+//	8      Connect   AddrRequest      Empty          connect(2): EINPROGRESS, then SO_ERROR
+//	9      Send      SendRequest      SendReply      sendto(2), sendmsg(2), write(2)
+//	10     Recv      RecvRequest      RecvReply      recvfrom(2), recvmsg(2), read(2)
+//	11     Shutdown  ShutdownRequest  Empty          shutdown(2)
+//	12     Name      NameRequest      Addr           getsockname(2), getpeername(2)
+//	13     SetOpt    OptRequest       Empty          setsockopt(2)
+//	14     GetOpt    OptRequest       OptReply       getsockopt(2)
+//	15     Wait      WaitRequest      WaitReply      readiness changes (long poll)
+//	16     Forget    Empty            Empty          the client is gone: close all it holds
+//	17     Status    StatusRequest    StatusReply    interfaces and connections (ip, netstat)
+//
+// # Errors
+//
+// A refusal is an *rpc.Error whose Code is the Linux errno to give the
+// program (EAGAIN, EINPROGRESS, ECONNREFUSED, EADDRINUSE, ...), so the
+// kernel passes it on. EOWNERDEAD from the transport means netd died: its
+// sockets are gone; the kernel answers ECONNRESET on them, and ENETDOWN
+// for new ones until a netd is registered again.
+package sockproto
