@@ -83,3 +83,15 @@ func SetMounter(endpoint ipc.Handle) error {
 	}
 	return nil
 }
+
+// SetNetServer makes the server behind endpoint (netd, a server of the
+// socket protocol valence.dev/servers/net/sockproto) the one the kernel
+// forwards AF_INET and AF_INET6 socket calls to; a later call replaces
+// it (a restarted netd). Only the first process may.
+func SetNetServer(endpoint ipc.Handle) error {
+	_, _, e := syscall.Syscall(ipc.SysNetServer, uintptr(endpoint), 0, 0)
+	if e != 0 {
+		return fmt.Errorf("set network server: %w", e)
+	}
+	return nil
+}

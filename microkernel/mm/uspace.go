@@ -337,6 +337,9 @@ func (as *AddressSpace) ReadString(addr uint64, max int) (string, error) {
 		}
 		for i := uint64(0); i < n; i++ {
 			if chunk[i] == 0 {
+				if len(buf)+int(i) > max {
+					break // the last chunk went past max before its NUL
+				}
 				return string(append(buf, chunk[:i]...)), nil
 			}
 		}

@@ -27,8 +27,12 @@ type mountNS struct {
 
 func newMountNS(t *vfs.Table) *mountNS { return &mountNS{t: t} }
 
-// table returns the current mount table.
+// table returns the current mount table (the initial one for a process
+// that has ended and given its namespace up).
 func (n *mountNS) table() *vfs.Table {
+	if n == nil {
+		return initialNS()
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.t
@@ -102,7 +106,7 @@ func allNamespaces() []*mountNS {
 	seen := map[*mountNS]bool{}
 	var out []*mountNS
 	for _, p := range ps {
-		if ns := p.namespace(); ns != nil && !seen[ns] {
+		if ns := p.namespace(); ns != nil && !seen[ns] { // nil: ended
 			seen[ns] = true
 			out = append(out, ns)
 		}
@@ -110,13 +114,36 @@ func allNamespaces() []*mountNS {
 	return out
 }
 
-// addMount adds m to ns: ENOSPC at vfs's limit of mounts.
-func addMount(ns *mountNS, m *vfs.Mount) errno.Errno {
-	return ns.change(func(t *vfs.Table) (*vfs.Table, errno.Errno) {
+// addMount adds m to ns (ENOSPC at vfs's limit of mounts). A mount at
+// the same target is replaced, and given back to the mounter if it was
+// the last of a server the mounter started.
+func addMount(c *call, ns *mountNS, m *vfs.Mount) errno.Errno {
+	var old *vfs.Mount
+	e := ns.change(func(t *vfs.Table) (*vfs.Table, errno.Errno) {
+		old, _ = t.Lookup(m.Target)
 		t, added := t.With(m)
 		if !added {
 			return nil, errno.ENOSPC
 		}
 		return t, 0
 	})
+	if e == 0 && old != nil {
+		release(c, old)
+	}
+	return e
+}
+
+// dropNamespace lets go of an ended process's namespace: the mounts the
+// mounter started that no namespace has any more go back to it.
+func (p *Process) dropNamespace() {
+	p.mu.Lock()
+	ns := p.ns
+	p.ns = nil
+	p.mu.Unlock()
+	if ns == nil {
+		return
+	}
+	for _, m := range ns.table().Mounts() {
+		release(nil, m)
+	}
 }

@@ -282,6 +282,7 @@ func (p *Process) finish() {
 	if files != nil {
 		files.CloseAll()
 	}
+	p.dropNamespace()
 	if as != nil {
 		as.Release()
 	}

@@ -171,7 +171,7 @@ func (f *remoteFile) poll() (uint32, *event) { return linux.EPOLLIN | linux.EPOL
 // release closes the id on the server, unless the server is not the one
 // that gave it.
 func (f *remoteFile) release() {
-	f.fs.m.nopen.Add(-1)
+	f.fs.m.closed()
 	f.mu.Lock()
 	_, _, gen := f.fs.m.current()
 	stale := f.gen != gen || f.broken

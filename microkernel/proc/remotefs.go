@@ -41,6 +41,8 @@ type remoteMount struct {
 	owner  int    // the PID that mounted it: only it may replace the server
 	source string
 	nopen  atomic.Int64 // files open on it (umount2 of a mount in use is EBUSY)
+	idleMu sync.Mutex
+	onIdle func() // run at the last close (whenIdle)
 
 	// Shared buffers (remotebuf.go).
 	bufMu  sync.Mutex
@@ -51,6 +53,37 @@ type remoteMount struct {
 
 // openFiles returns how many files are open on the mount.
 func (m *remoteMount) openFiles() int64 { return m.nopen.Load() }
+
+// whenIdle arranges for f to run (on its own goroutine) when the last
+// file open on the mount is closed, and reports true; with no file open
+// it does nothing and reports false.
+func (m *remoteMount) whenIdle(f func()) bool {
+	m.idleMu.Lock()
+	defer m.idleMu.Unlock()
+	if m.nopen.Load() == 0 {
+		return false
+	}
+	m.onIdle = f
+	return true
+}
+
+// closed counts a file's close, running the idle callback after the last.
+func (m *remoteMount) closed() {
+	if m.nopen.Add(-1) != 0 {
+		return
+	}
+	m.idleMu.Lock()
+	f := m.onIdle
+	if m.nopen.Load() == 0 {
+		m.onIdle = nil
+	} else {
+		f = nil // a file was opened meanwhile: wait for its close
+	}
+	m.idleMu.Unlock()
+	if f != nil {
+		go f()
+	}
+}
 
 func (m *remoteMount) current() (*obj.Endpoint, uint64, uint64) {
 	m.mu.Lock()

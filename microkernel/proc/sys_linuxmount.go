@@ -128,7 +128,7 @@ func sysLinuxMount(c *call) result {
 			return fail(e)
 		}
 		m := &vfs.Mount{Target: target, FS: src.fs, Root: src.at.rel, Source: src.mnt.Source, Type: src.mnt.Type}
-		return result{err: addMount(ns, m)}
+		return result{err: addMount(c, ns, m)}
 	}
 	fstype, e := userString(c, c.arg(2), mountproto.MaxFSType, errno.ENODEV)
 	if e != 0 {
@@ -138,9 +138,9 @@ func sysLinuxMount(c *call) result {
 	case "":
 		return fail(errno.EINVAL)
 	case "proc":
-		return result{err: addMount(ns, &vfs.Mount{Target: target, FS: procFS{}, Source: "proc", Type: "proc"})}
+		return result{err: addMount(c, ns, &vfs.Mount{Target: target, FS: procFS{}, Source: "proc", Type: "proc"})}
 	case "devtmpfs":
-		return result{err: addMount(ns, &vfs.Mount{Target: target, FS: devFS{}, Root: devTree, Source: "dev", Type: "devtmpfs"})}
+		return result{err: addMount(c, ns, &vfs.Mount{Target: target, FS: devFS{}, Root: devTree, Source: "dev", Type: "devtmpfs"})}
 	}
 	return mountServed(c, ns, target, fstype, flags)
 }
@@ -195,7 +195,7 @@ func mountServed(c *call, ns *mountNS, target, fstype string, flags uint64) resu
 		_, e = (remoteFS{m: rm}).statfs(c)
 	}
 	if e == 0 {
-		e = addMount(ns, &vfs.Mount{Target: target, FS: remoteFS{m: rm}, Source: rep.Source, Type: fstype})
+		e = addMount(c, ns, &vfs.Mount{Target: target, FS: remoteFS{m: rm}, Source: rep.Source, Type: fstype})
 	}
 	if e != 0 {
 		giveBack(c, rep.ID)
@@ -251,13 +251,19 @@ func blockSource(c *call) (string, errno.Errno) {
 	return "/dev/" + name, 0
 }
 
-// giveBack tells the mounter that mount id is gone.
+// giveBack tells the mounter that mount id is gone; c is nil when no
+// thread waits for it (a process's end, the last close after a lazy
+// umount2).
 func giveBack(c *call, id uint64) {
 	mr := mounter()
 	if mr == nil {
 		return
 	}
-	cl := mountproto.Client{T: kernelTransport{m: mr, t: c.t}}
+	var t *Thread
+	if c != nil {
+		t = c.t
+	}
+	cl := mountproto.Client{T: kernelTransport{m: mr, t: t}}
 	if err := cl.Unmount(bg, id); err != nil {
 		klog.Printf("proc: the mounter did not take back mount %d: %v", id, err)
 	}
@@ -341,22 +347,39 @@ func inUse(ns *mountNS, m *vfs.Mount, target string) bool {
 }
 
 // release gives a mount the mounter started back to it once no
-// namespace has it any more.
+// namespace has it any more and no file is open on it (a lazy umount2
+// leaves files open: the server is given back at the last close). c is
+// nil when no thread made the call.
 func release(c *call, m *vfs.Mount) {
 	rfs, remote := m.FS.(remoteFS)
 	if !remote {
 		return
 	}
 	startedMu.Lock()
-	id, ours := started[rfs.m]
+	_, ours := started[rfs.m]
 	startedMu.Unlock()
 	if !ours || stillMounted(rfs.m) {
 		return
 	}
+	rm := rfs.m
+	switch {
+	case rm.whenIdle(func() { takeBack(nil, rm) }):
+	case c == nil:
+		go takeBack(nil, rm) // a process's end does not wait for the mounter
+	default:
+		takeBack(c, rm)
+	}
+}
+
+// takeBack gives the mounter back the server of rm, once.
+func takeBack(c *call, rm *remoteMount) {
 	startedMu.Lock()
-	delete(started, rfs.m)
+	id, ours := started[rm]
+	delete(started, rm)
 	startedMu.Unlock()
-	giveBack(c, id)
+	if ours {
+		giveBack(c, id)
+	}
 }
 
 // stillMounted reports whether any namespace still has a mount of rm.

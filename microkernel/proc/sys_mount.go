@@ -100,7 +100,7 @@ func sysMount(c *call) result {
 		}
 		m = &vfs.Mount{Target: target, FS: fs, Source: rm.source, Type: typ}
 	}
-	if e := addMount(c.p.namespace(), m); e != 0 {
+	if e := addMount(c, c.p.namespace(), m); e != 0 {
 		return fail(e)
 	}
 	return ok0()

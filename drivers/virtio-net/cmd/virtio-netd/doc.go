@@ -11,7 +11,9 @@
 //	virtio-netd: 00:03.0: net0: MAC 52:54:00:12:34:56, link up
 //
 // and registers an endpoint serving the NIC protocol
-// (valence.dev/drivers/lib/nic) with pcid as "net0" (-name), kind "nic".
+// (valence.dev/drivers/lib/nic) with pcid as "net0" for the first NIC in
+// address order, "net1" for the next (devreg.Index; -name overrides),
+// kind "nic".
 //
 // Frames move through the client's shared rings, never through messages:
 // netdev.Receive → the client's receive ring and a signal on its RxReady;

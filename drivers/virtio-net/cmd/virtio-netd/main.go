@@ -28,9 +28,12 @@ const servers = 4
 const openTimeout = 10 * time.Second
 
 func main() {
-	name := flag.String("name", "net0", "the name to register with pcid")
+	name := flag.String("name", "", "the name to register with pcid (default net0, net1... by pcid's index: VALENCE_PCI_INDEX)")
 	slots := flag.Uint("slots", nic.DefaultSlots, "slots per ring of the client's shared memory (a power of two)")
 	flag.Parse()
+	if *name == "" {
+		*name = fmt.Sprintf("net%d", devreg.Index())
+	}
 	if err := run(*name, uint32(*slots)); err != nil {
 		fmt.Fprintf(os.Stderr, "virtio-netd: %s: %v\n", os.Getenv("VALENCE_PCI_ADDR"), err)
 		os.Exit(1)
