@@ -8,6 +8,9 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/fsclient"
+	"valence.dev/microkernel/kfile"
+	"valence.dev/microkernel/obj"
 	"valence.dev/servers/fs/fileproto"
 )
 
@@ -32,7 +35,7 @@ const devTree = "dev"
 // Attached devices by name.
 var (
 	attachedMu sync.Mutex
-	attached   = map[string]*remoteMount{}
+	attached   = map[string]fsclient.FS{}
 )
 
 // maxAttached bounds the attached devices (each costs the kernel a map
@@ -41,37 +44,36 @@ const maxAttached = 64
 
 // attachedName returns the name of the device rel (a path relative to
 // the initfs root, "dev/NAME") if NAME is attached.
-func attachedName(rel string) (*remoteMount, bool) {
+func attachedName(rel string) (fsclient.FS, bool) {
 	name, ok := strings.CutPrefix(rel, devTree+"/")
 	if !ok || name == "" || strings.Contains(name, "/") {
-		return nil, false
+		return fsclient.FS{}, false
 	}
 	attachedMu.Lock()
 	defer attachedMu.Unlock()
-	m := attached[name]
-	return m, m != nil
+	m, ok := attached[name]
+	return m, ok
 }
 
 // attachDevice attaches the server behind m at /dev/name; replace gives
 // an attached name a new server instead.
-func attachDevice(name string, m *remoteMount, replace bool) errno.Errno {
+func attachDevice(name string, m fsclient.FS, ep *obj.Endpoint, badge uint64, replace bool) errno.Errno {
 	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") || len(name) > fileproto.MaxNameLen {
 		return errno.EINVAL
 	}
 	attachedMu.Lock()
 	defer attachedMu.Unlock()
-	if old := attached[name]; old != nil {
+	if old, ok := attached[name]; ok {
 		if !replace {
 			return errno.EEXIST
 		}
-		ep, badge, _ := m.current()
-		old.replace(ep, badge)
+		old.Replace(ep, badge)
 		return 0
 	}
 	if replace {
 		return errno.EINVAL
 	}
-	if _, e := (nodeFS{}).walk(fsAt{rel: devTree + "/" + name}, false); e == 0 {
+	if _, e := (nodeFS{}).walk(kfile.At{Rel: devTree + "/" + name}, false); e == 0 {
 		return errno.EEXIST // one of the kernel's own devices
 	}
 	if len(attached) >= maxAttached {
@@ -85,7 +87,7 @@ func attachDevice(name string, m *remoteMount, replace bool) errno.Errno {
 func detachDevice(name string) errno.Errno {
 	attachedMu.Lock()
 	defer attachedMu.Unlock()
-	if attached[name] == nil {
+	if _, ok := attached[name]; !ok {
 		return errno.EINVAL
 	}
 	delete(attached, name)
@@ -106,25 +108,25 @@ func attachedNames() []string {
 
 // route picks the filesystem that serves at: an attached device's
 // server (at its root), or the kernel's tree.
-func (devFS) route(at fsAt) (filesystem, fsAt) {
-	if at.f != nil {
-		switch f := at.f.(type) {
-		case *remoteFile:
-			return f.fs, at
-		case *devDir:
-			return nodeFS{}, fsAt{f: f.dirFile}
+func (devFS) route(at kfile.At) (kfile.FS, kfile.At) {
+	if at.File != nil {
+		if f, isDir := at.File.(*devDir); isDir {
+			return nodeFS{}, kfile.At{File: f.dirFile}
+		}
+		if fs, remote := fsclient.FSOf(at.File); remote {
+			return fs, at
 		}
 		return nodeFS{}, at
 	}
-	if m, ok := attachedName(at.rel); ok {
-		return remoteFS{m: m}, fsAt{}
+	if m, ok := attachedName(at.Rel); ok {
+		return m, kfile.At{}
 	}
 	return nodeFS{}, at
 }
 
-func (d devFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) {
+func (d devFS) Open(c kfile.Caller, at kfile.At, flags, mode uint32) (kfile.File, errno.Errno) {
 	fs, at := d.route(at)
-	f, e := fs.open(c, at, flags, mode)
+	f, e := fs.Open(c, at, flags, mode)
 	if e != 0 {
 		return nil, e
 	}
@@ -134,98 +136,98 @@ func (d devFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) {
 	return f, 0
 }
 
-func (d devFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) {
+func (d devFS) Stat(c kfile.Caller, at kfile.At, flags uint32) (linux.Stat, errno.Errno) {
 	fs, at := d.route(at)
-	return fs.stat(c, at, flags)
+	return fs.Stat(c, at, flags)
 }
 
-func (d devFS) readlink(c *call, at fsAt) (string, errno.Errno) {
+func (d devFS) Readlink(c kfile.Caller, at kfile.At) (string, errno.Errno) {
 	fs, at := d.route(at)
-	return fs.readlink(c, at)
+	return fs.Readlink(c, at)
 }
 
-func (d devFS) access(c *call, at fsAt, mode, flags uint32) errno.Errno {
+func (d devFS) Access(c kfile.Caller, at kfile.At, mode, flags uint32) errno.Errno {
 	fs, at := d.route(at)
-	return fs.access(c, at, mode, flags)
+	return fs.Access(c, at, mode, flags)
 }
 
 // The names in /dev are the kernel's and the attached servers': nothing
 // is created, removed or renamed there.
 
-func (d devFS) mkdir(c *call, at fsAt, mode uint32) errno.Errno {
-	if _, ok := attachedName(at.rel); ok {
+func (d devFS) Mkdir(c kfile.Caller, at kfile.At, mode uint32) errno.Errno {
+	if _, ok := attachedName(at.Rel); ok {
 		return errno.EEXIST
 	}
-	return nodeFS{}.mkdir(c, at, mode)
+	return nodeFS{}.Mkdir(c, at, mode)
 }
 
-func (d devFS) symlink(c *call, target string, at fsAt) errno.Errno {
-	if _, ok := attachedName(at.rel); ok {
+func (d devFS) Symlink(c kfile.Caller, target string, at kfile.At) errno.Errno {
+	if _, ok := attachedName(at.Rel); ok {
 		return errno.EEXIST
 	}
-	return nodeFS{}.symlink(c, target, at)
+	return nodeFS{}.Symlink(c, target, at)
 }
 
-func (d devFS) unlink(c *call, at fsAt, flags uint32) errno.Errno {
-	if _, ok := attachedName(at.rel); ok {
+func (d devFS) Unlink(c kfile.Caller, at kfile.At, flags uint32) errno.Errno {
+	if _, ok := attachedName(at.Rel); ok {
 		return errno.EPERM
 	}
-	return nodeFS{}.unlink(c, at, flags)
+	return nodeFS{}.Unlink(c, at, flags)
 }
 
-func (d devFS) rename(c *call, from, to fsAt, flags uint32) errno.Errno {
-	_, a := attachedName(from.rel)
-	_, b := attachedName(to.rel)
+func (d devFS) Rename(c kfile.Caller, from, to kfile.At, flags uint32) errno.Errno {
+	_, a := attachedName(from.Rel)
+	_, b := attachedName(to.Rel)
 	if a || b {
 		return errno.EPERM
 	}
-	return nodeFS{}.rename(c, from, to, flags)
+	return nodeFS{}.Rename(c, from, to, flags)
 }
 
-func (d devFS) link(c *call, from, to fsAt, flags uint32) errno.Errno {
-	if _, ok := attachedName(to.rel); ok {
+func (d devFS) Link(c kfile.Caller, from, to kfile.At, flags uint32) errno.Errno {
+	if _, ok := attachedName(to.Rel); ok {
 		return errno.EEXIST
 	}
-	if _, ok := attachedName(from.rel); ok {
+	if _, ok := attachedName(from.Rel); ok {
 		return errno.EXDEV
 	}
-	return nodeFS{}.link(c, from, to, flags)
+	return nodeFS{}.Link(c, from, to, flags)
 }
 
-func (d devFS) chmod(c *call, at fsAt, mode, flags uint32) errno.Errno {
+func (d devFS) Chmod(c kfile.Caller, at kfile.At, mode, flags uint32) errno.Errno {
 	fs, at := d.route(at)
-	return fs.chmod(c, at, mode, flags)
+	return fs.Chmod(c, at, mode, flags)
 }
 
-func (d devFS) chown(c *call, at fsAt, uid, gid, flags uint32) errno.Errno {
+func (d devFS) Chown(c kfile.Caller, at kfile.At, uid, gid, flags uint32) errno.Errno {
 	fs, at := d.route(at)
-	return fs.chown(c, at, uid, gid, flags)
+	return fs.Chown(c, at, uid, gid, flags)
 }
 
-func (d devFS) utimens(c *call, at fsAt, atime, mtime fileproto.Timespec, flags uint32) errno.Errno {
+func (d devFS) Utimens(c kfile.Caller, at kfile.At, atime, mtime fileproto.Timespec, flags uint32) errno.Errno {
 	fs, at := d.route(at)
-	return fs.utimens(c, at, atime, mtime, flags)
+	return fs.Utimens(c, at, atime, mtime, flags)
 }
 
-func (d devFS) truncate(c *call, at fsAt, size int64) errno.Errno {
+func (d devFS) Truncate(c kfile.Caller, at kfile.At, size int64) errno.Errno {
 	fs, at := d.route(at)
-	return fs.truncate(c, at, size)
+	return fs.Truncate(c, at, size)
 }
 
-func (d devFS) fsync(c *call, f file) errno.Errno {
-	fs, _ := d.route(fsAt{f: f})
-	return fs.fsync(c, f)
+func (d devFS) Fsync(c kfile.Caller, f kfile.File) errno.Errno {
+	fs, _ := d.route(kfile.At{File: f})
+	return fs.Fsync(c, f)
 }
 
-func (devFS) statfs(c *call) (linux.Statfs, errno.Errno) { return nodeFS{}.statfs(c) }
+func (devFS) Statfs(c kfile.Caller) (linux.Statfs, errno.Errno) { return nodeFS{}.Statfs(c) }
 
 // sync flushes every attached device: sync(2) makes what was written to
 // /dev/vda durable too.
-func (devFS) sync(c *call) errno.Errno {
+func (devFS) Sync(c kfile.Caller) errno.Errno {
 	var first errno.Errno
 	for _, name := range attachedNames() {
 		if m, ok := attachedName(devTree + "/" + name); ok {
-			if e := (remoteFS{m: m}).sync(c); e != 0 && first == 0 {
+			if e := m.Sync(c); e != 0 && first == 0 {
 				first = e
 			}
 		}
@@ -235,7 +237,7 @@ func (devFS) sync(c *call) errno.Errno {
 
 // devNode is the initfs tree's dev directory.
 func devNode() *node {
-	n, e := nodeFS{}.walk(fsAt{rel: devTree}, true)
+	n, e := nodeFS{}.walk(kfile.At{Rel: devTree}, true)
 	if e != 0 {
 		return nil
 	}
@@ -245,8 +247,8 @@ func devNode() *node {
 // devDir is /dev opened: the tree's entries, then the attached names.
 type devDir struct{ *dirFile }
 
-func (d *devDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
-	own, e := d.dirFile.readdir(c, 0)
+func (d *devDir) Readdir(c kfile.Caller, pos int64) ([]kfile.Dirent, errno.Errno) {
+	own, e := d.dirFile.Readdir(c, 0)
 	if e != 0 {
 		return nil, e
 	}
@@ -254,12 +256,12 @@ func (d *devDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
 	if pos < n {
 		return own[pos:], 0
 	}
-	var out []dirent
+	var out []kfile.Dirent
 	names := attachedNames()
 	for i := pos - n; i < int64(len(names)); i++ {
 		// The type is left unknown: the server knows it (a block
 		// device, as a rule) and a lister that cares stats the name.
-		out = append(out, dirent{ino: 1<<40 + uint64(i), next: n + i + 1, typ: linux.DT_UNKNOWN, name: names[i]})
+		out = append(out, kfile.Dirent{Ino: 1<<40 + uint64(i), Next: n + i + 1, Type: linux.DT_UNKNOWN, Name: names[i]})
 	}
 	return out, 0
 }

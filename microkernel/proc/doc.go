@@ -21,15 +21,21 @@
 //
 // Blocking calls (futex, nanosleep, read on a pipe or the console, wait4,
 // epoll_pwait) select on the thread's interrupt channel as well, so a signal
-// ends them with EINTR and killing a process ends them at once.
+// ends them with EINTR and killing a process ends them at once. Files
+// reach the thread only as a kfile.Caller (caller.go).
 //
-// Files. Paths are resolved against the process's mount namespace
-// (namespace.go, shared as Linux's is; the table is package vfs;
-// fsys.go): the mount is chosen lexically and the rest of the path
-// handed to its filesystem, which is the initfs tree (nodefs.go), /dev
-// (devfs.go: the kernel's devices and the device files servers attach),
-// /proc (procfs.go, rendered by package procfs), or a server of the file
-// protocol reached over IPC (remotefs.go, remotefile.go, remotebuf.go),
+// Files. A process's descriptors are a kfile.FDTable of open file
+// descriptions (package kfile, the open-file layer); the files behind
+// them are in packages of their own, which proc imports and which never
+// import proc: pipes (package pipe), the console terminal (package tty,
+// console.go), epoll and eventfd (package epoll), and files of file
+// servers (package fsclient). Paths are resolved against the process's
+// mount namespace (namespace.go, shared as Linux's is; the table is
+// package vfs; fsys.go): the mount is chosen lexically and the rest of
+// the path handed to its filesystem (a kfile.FS), which is the initfs
+// tree (nodefs.go), /dev (devfs.go: the kernel's devices and the device
+// files servers attach), /proc (procfs.go, rendered by package procfs),
+// or a server of the file protocol reached over IPC (package fsclient),
 // to which the kernel forwards Linux file calls as a client, with shared
 // buffers for bulk data. The path calls are in sys_path.go and
 // sys_pathmod.go, the native mount calls in sys_mount.go, mount(2) and

@@ -12,6 +12,7 @@ import (
 
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/elf"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/mm/vma"
 	"valence.dev/microkernel/rt"
@@ -227,12 +228,9 @@ func readExecutable(ns *vfs.Table, t *Thread, cwd, file string) ([]byte, string,
 	if e != 0 {
 		return nil, file, e, fmt.Errorf("%s: %w", file, errnoError(e))
 	}
-	var c *call
-	if t != nil {
-		c = &call{t: t, p: t.proc}
-	}
+	c := callerOf(t)
 	full := r.abs
-	st, e := r.fs.stat(c, r.at, 0)
+	st, e := r.fs.Stat(c, r.at, 0)
 	if e != 0 {
 		return nil, full, e, fmt.Errorf("%s: %w", full, errnoError(e))
 	}
@@ -257,14 +255,14 @@ func readExecutable(ns *vfs.Table, t *Thread, cwd, file string) ([]byte, string,
 	if e := admitObject(uint64(st.Size)); e != 0 {
 		return nil, full, e, fmt.Errorf("%s: no kernel memory for its %d bytes", full, st.Size)
 	}
-	f, e := r.fs.open(c, r.at, linux.O_RDONLY, 0)
+	f, e := r.fs.Open(c, r.at, linux.O_RDONLY, 0)
 	if e != 0 {
 		return nil, full, e, fmt.Errorf("%s: open: %w", full, errnoError(e))
 	}
-	defer f.release()
+	defer f.Release()
 	data := make([]byte, st.Size)
 	for off := 0; off < len(data); {
-		n, e := f.read(t, data[off:], int64(off), false)
+		n, e := f.Read(c, data[off:], int64(off), false)
 		if e != 0 {
 			return nil, full, e, fmt.Errorf("%s: read at %d: %w", full, off, errnoError(e))
 		}
@@ -280,7 +278,7 @@ func readExecutable(ns *vfs.Table, t *Thread, cwd, file string) ([]byte, string,
 // Spawn starts the program at path as a new process, a child of parent
 // (nil for the first process), with stdin, stdout and stderr on the
 // console unless files says otherwise.
-func Spawn(parent *Process, file string, argv, envp []string, files *FDTable) (*Process, error) {
+func Spawn(parent *Process, file string, argv, envp []string, files *kfile.FDTable) (*Process, error) {
 	return spawnWith(parent, file, argv, envp, files, nil, nil)
 }
 
@@ -290,7 +288,7 @@ func Spawn(parent *Process, file string, argv, envp []string, files *FDTable) (*
 // ready runs once it is loaded, before its first thread exists: it is the
 // last step that may refuse the spawn. If either fails the process is
 // undone, never having run, and spawnWith returns that error.
-func spawnWith(parent *Process, file string, argv, envp []string, files *FDTable,
+func spawnWith(parent *Process, file string, argv, envp []string, files *kfile.FDTable,
 	setup func(*Process) ([]string, error), ready func(*Process) error) (*Process, error) {
 	cwd := "/"
 	if parent != nil {

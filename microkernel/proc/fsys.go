@@ -7,6 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/vfs"
 	"valence.dev/servers/fs/fileproto"
 )
@@ -15,59 +16,13 @@ import (
 // inherited by the processes it creates); a path is resolved by picking
 // its mount and handing the rest of the path to that mount's filesystem:
 // the initfs tree (nodefs.go), /proc (procfs.go), or a server of the
-// file protocol over IPC (remotefs.go). Pipes, the console, eventfd and
+// file protocol over IPC (package fsclient). Pipes, the console, eventfd and
 // epoll are not in the namespace and stay in the kernel.
-
-// filesystem is what a mount serves. Every method takes a target inside
-// the filesystem (fsAt) and returns the errno Linux would.
-type filesystem interface {
-	open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno)
-	stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno)
-	readlink(c *call, at fsAt) (string, errno.Errno)
-	access(c *call, at fsAt, mode, flags uint32) errno.Errno
-	mkdir(c *call, at fsAt, mode uint32) errno.Errno
-	unlink(c *call, at fsAt, flags uint32) errno.Errno
-	rename(c *call, from, to fsAt, flags uint32) errno.Errno
-	link(c *call, from, to fsAt, flags uint32) errno.Errno
-	symlink(c *call, target string, at fsAt) errno.Errno
-	chmod(c *call, at fsAt, mode, flags uint32) errno.Errno
-	chown(c *call, at fsAt, uid, gid, flags uint32) errno.Errno
-	utimens(c *call, at fsAt, atime, mtime fileproto.Timespec, flags uint32) errno.Errno
-	truncate(c *call, at fsAt, size int64) errno.Errno
-	fsync(c *call, f file) errno.Errno
-	statfs(c *call) (linux.Statfs, errno.Errno)
-	sync(c *call) errno.Errno
-}
-
-// fsAt is a file of a filesystem: a path relative to its root (a clean
-// path, "" for the root; a trailing "/" when the caller's path had one,
-// so that the filesystem can insist on a directory), or, when f is set,
-// an open file of that filesystem (fchmod, the *at calls with
-// AT_EMPTY_PATH).
-type fsAt struct {
-	rel string
-	f   file
-}
-
-// directory is an open directory: getdents64 reads it.
-type directory interface {
-	// readdir returns entries starting at stream position pos (0 is the
-	// first, "."): at least one unless the directory has no more. Each
-	// entry's next is the position of the entry after it.
-	readdir(c *call, pos int64) ([]dirent, errno.Errno)
-}
-
-type dirent struct {
-	ino  uint64
-	next int64
-	typ  uint8
-	name string
-}
 
 // resolved is a path resolved against the caller's namespace.
 type resolved struct {
-	fs  filesystem
-	at  fsAt
+	fs  kfile.FS
+	at  kfile.At
 	abs string // the clean absolute path ("" for an open file)
 	mnt *vfs.Mount
 }
@@ -117,7 +72,7 @@ func resolveIn(ns *vfs.Table, dir, path string) (resolved, errno.Errno) {
 	if m == nil {
 		return resolved{}, errno.ENOENT
 	}
-	fsys, _ := m.FS.(filesystem)
+	fsys, _ := m.FS.(kfile.FS)
 	if fsys == nil {
 		return resolved{}, errno.EIO
 	}
@@ -131,7 +86,7 @@ func resolveIn(ns *vfs.Table, dir, path string) (resolved, errno.Errno) {
 	case strings.HasSuffix(path, "/"):
 		rel += "/"
 	}
-	return resolved{fs: fsys, at: fsAt{rel: rel}, abs: abs, mnt: m}, 0
+	return resolved{fs: fsys, at: kfile.At{Rel: rel}, abs: abs, mnt: m}, 0
 }
 
 // dirOf returns the directory a *at call resolves relative paths in.
@@ -141,15 +96,15 @@ func dirOf(c *call, dirfd int32, p string) (string, errno.Errno) {
 		defer c.p.mu.Unlock()
 		return c.p.cwd, 0
 	}
-	of, ok := c.p.fdTable().get(dirfd)
+	of, ok := c.p.fdTable().Get(dirfd)
 	if !ok {
 		return "", errno.EBADF
 	}
-	defer of.drop()
-	if _, isDir := of.f.(directory); !isDir {
+	defer of.Drop()
+	if _, isDir := of.File.(kfile.Directory); !isDir {
 		return "", errno.ENOTDIR
 	}
-	return of.path, 0
+	return of.Path, 0
 }
 
 // fsCred is the identity file servers check a call against. Every
@@ -161,16 +116,16 @@ func (c *call) fsCred() fileproto.Cred { return fileproto.Cred{} }
 // a creation would make is already there, as Linux checks first).
 type readOnly struct{}
 
-func (readOnly) rename(*call, fsAt, fsAt, uint32) errno.Errno          { return errno.EROFS }
-func (readOnly) link(*call, fsAt, fsAt, uint32) errno.Errno            { return errno.EROFS }
-func (readOnly) chmod(*call, fsAt, uint32, uint32) errno.Errno         { return errno.EROFS }
-func (readOnly) chown(*call, fsAt, uint32, uint32, uint32) errno.Errno { return errno.EROFS }
-func (readOnly) utimens(*call, fsAt, fileproto.Timespec, fileproto.Timespec, uint32) errno.Errno {
+func (readOnly) Rename(kfile.Caller, kfile.At, kfile.At, uint32) errno.Errno      { return errno.EROFS }
+func (readOnly) Link(kfile.Caller, kfile.At, kfile.At, uint32) errno.Errno        { return errno.EROFS }
+func (readOnly) Chmod(kfile.Caller, kfile.At, uint32, uint32) errno.Errno         { return errno.EROFS }
+func (readOnly) Chown(kfile.Caller, kfile.At, uint32, uint32, uint32) errno.Errno { return errno.EROFS }
+func (readOnly) Utimens(kfile.Caller, kfile.At, fileproto.Timespec, fileproto.Timespec, uint32) errno.Errno {
 	return errno.EROFS
 }
-func (readOnly) truncate(*call, fsAt, int64) errno.Errno { return errno.EROFS }
-func (readOnly) fsync(*call, file) errno.Errno           { return 0 }
-func (readOnly) sync(*call) errno.Errno                  { return 0 }
+func (readOnly) Truncate(kfile.Caller, kfile.At, int64) errno.Errno { return errno.EROFS }
+func (readOnly) Fsync(kfile.Caller, kfile.File) errno.Errno         { return 0 }
+func (readOnly) Sync(kfile.Caller) errno.Errno                      { return 0 }
 
 // The namespace the first process starts with: the initfs at "/", its
 // devices at /dev, and /proc.
@@ -212,13 +167,13 @@ func syncAll(c *call, ns *vfs.Table) {
 	if ns == nil {
 		return
 	}
-	seen := map[filesystem]bool{}
+	seen := map[kfile.FS]bool{}
 	ns.Each(func(m *vfs.Mount) {
-		fs, _ := m.FS.(filesystem)
+		fs, _ := m.FS.(kfile.FS)
 		if fs == nil || seen[fs] {
 			return
 		}
 		seen[fs] = true
-		fs.sync(c)
+		fs.Sync(c.t)
 	})
 }

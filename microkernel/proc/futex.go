@@ -47,7 +47,7 @@ func (f *futexTable) wait(t *Thread, addr uint64, val, bitset uint32, deadline t
 	}
 	f.queues[addr] = append(f.queues[addr], w)
 	f.mu.Unlock()
-	if !t.canBlock() {
+	if !t.CanBlock() {
 		if f.remove(addr, w) {
 			return errno.EINTR
 		}

@@ -229,7 +229,7 @@ func sysNotifyWait(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if !c.t.canBlock() {
+	if !c.t.CanBlock() {
 		return fail(errno.EINTR)
 	}
 	bits, err := n.Wait(c.t.intr, c.arg(1)&1 != 0)

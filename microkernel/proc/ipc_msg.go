@@ -7,6 +7,7 @@ import (
 
 	"valence.dev/caps"
 	"valence.dev/ipc"
+	"valence.dev/microkernel/fsclient"
 	"valence.dev/microkernel/obj"
 )
 
@@ -125,6 +126,28 @@ func (tr *transit) drop() {
 	orphaned(tr.table.Destroy())
 }
 
+// Values implements fsclient.Handles: the handles' values in the
+// transit table, none for a nil one.
+func (tr *transit) Values() []ipc.Handle {
+	if tr == nil {
+		return nil
+	}
+	return tr.hs[:tr.n]
+}
+
+// Object implements fsclient.Handles: the object handle h names in the
+// transit table.
+func (tr *transit) Object(h ipc.Handle) (any, bool) {
+	cp, err := tr.table.Lookup(h, 0)
+	if err != nil {
+		return nil, false
+	}
+	return cp.Object, true
+}
+
+// A reply's transit table reaches the forwarding client as its Handles.
+var _ fsclient.Handles = (*transit)(nil)
+
 func transitOf(v any) *transit {
 	tr, _ := v.(*transit)
 	return tr
@@ -159,7 +182,7 @@ func sysCall(c *call) result {
 	// the caller's death abandons the call.
 	c.t.inCall.Store(true)
 	for waiting := true; waiting; {
-		c.t.canBlock()
+		c.t.CanBlock()
 		select {
 		case <-cl.Done():
 			waiting = false
@@ -196,7 +219,7 @@ func receive(c *call, ep *obj.Endpoint, addr uint64) result {
 	if !userRange(addr, ipc.HeaderSize+ipc.MaxData) {
 		return fail(errno.EFAULT)
 	}
-	if !c.t.canBlock() {
+	if !c.t.CanBlock() {
 		return fail(errno.EINTR)
 	}
 	r, err := ep.Receive(c.t.intr, false)

@@ -193,7 +193,7 @@ func sysProcWait(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if !c.t.canBlock() {
+	if !c.t.CanBlock() {
 		return fail(errno.EINTR)
 	}
 	select {

@@ -8,6 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 )
 
@@ -86,7 +87,7 @@ func defaultLimits() limits {
 			l[r] = rlimit{d.Cur, d.Max}
 		}
 	}
-	l[linux.RLIMIT_NOFILE] = rlimit{maxFDs, maxFDs}
+	l[linux.RLIMIT_NOFILE] = rlimit{kfile.MaxFDs, kfile.MaxFDs}
 	l[linux.RLIMIT_STACK] = rlimit{stackSize, stackSize}
 	l[linux.RLIMIT_AS] = rlimit{rlimInf, rlimInf}
 	l[linux.RLIMIT_DATA] = rlimit{rlimInf, rlimInf}

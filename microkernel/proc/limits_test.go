@@ -8,6 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/kfile"
 )
 
 // TestCheckLimit checks the setrlimit rules: the soft limit anywhere up to
@@ -45,7 +46,7 @@ func TestDefaultLimits(t *testing.T) {
 	if l[linux.RLIMIT_NPROC].cur != uint64(maxProcs) || maxProcs < minProcs {
 		t.Errorf("RLIMIT_NPROC %v, maxProcs %d", l[linux.RLIMIT_NPROC], maxProcs)
 	}
-	if l[linux.RLIMIT_NOFILE] != (rlimit{maxFDs, maxFDs}) || l[ipc.RlimitHandles] != (rlimit{maxHandles, maxHandles}) {
+	if l[linux.RLIMIT_NOFILE] != (rlimit{kfile.MaxFDs, kfile.MaxFDs}) || l[ipc.RlimitHandles] != (rlimit{maxHandles, maxHandles}) {
 		t.Errorf("RLIMIT_NOFILE %v, handles %v: want the fixed table sizes", l[linux.RLIMIT_NOFILE], l[ipc.RlimitHandles])
 	}
 	if th := l[ipc.RlimitThreads]; th.cur == 0 || th.cur > uint64(maxThreads) || th.cur != th.max {

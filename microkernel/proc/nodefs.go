@@ -5,6 +5,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/kfile"
 )
 
 // nodeFS serves the kernel's own tree (fs.go): the initfs, read-only,
@@ -14,9 +16,9 @@ type nodeFS struct{ readOnly }
 
 // walk resolves at in the tree; follow says whether a final symlink is
 // followed.
-func (nodeFS) walk(at fsAt, follow bool) (*node, errno.Errno) {
-	if at.f != nil {
-		switch f := at.f.(type) {
+func (nodeFS) walk(at kfile.At, follow bool) (*node, errno.Errno) {
+	if at.File != nil {
+		switch f := at.File.(type) {
 		case *dirFile:
 			return f.n, 0
 		case *regularFile:
@@ -24,8 +26,8 @@ func (nodeFS) walk(at fsAt, follow bool) (*node, errno.Errno) {
 		}
 		return nil, errno.EINVAL
 	}
-	mustDir := strings.HasSuffix(at.rel, "/") || strings.HasSuffix(at.rel, "/.")
-	n, _, e := root.resolve("/", "/"+at.rel, follow || mustDir)
+	mustDir := strings.HasSuffix(at.Rel, "/") || strings.HasSuffix(at.Rel, "/.")
+	n, _, e := root.resolve("/", "/"+at.Rel, follow || mustDir)
 	if e != 0 {
 		return nil, e
 	}
@@ -35,7 +37,7 @@ func (nodeFS) walk(at fsAt, follow bool) (*node, errno.Errno) {
 	return n, 0
 }
 
-func (fs nodeFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) {
+func (fs nodeFS) Open(c kfile.Caller, at kfile.At, flags, mode uint32) (kfile.File, errno.Errno) {
 	n, e := fs.walk(at, flags&linux.O_NOFOLLOW == 0)
 	if e != 0 {
 		if e == errno.ENOENT && flags&linux.O_CREAT != 0 {
@@ -70,7 +72,7 @@ func (fs nodeFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) 
 	return n.dev, 0
 }
 
-func (fs nodeFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) {
+func (fs nodeFS) Stat(c kfile.Caller, at kfile.At, flags uint32) (linux.Stat, errno.Errno) {
 	n, e := fs.walk(at, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return linux.Stat{}, e
@@ -78,7 +80,7 @@ func (fs nodeFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) 
 	return nodeStat(n), 0
 }
 
-func (fs nodeFS) readlink(c *call, at fsAt) (string, errno.Errno) {
+func (fs nodeFS) Readlink(c kfile.Caller, at kfile.At) (string, errno.Errno) {
 	n, e := fs.walk(at, false)
 	if e != 0 {
 		return "", e
@@ -89,9 +91,9 @@ func (fs nodeFS) readlink(c *call, at fsAt) (string, errno.Errno) {
 	return n.link, 0
 }
 
-// access: everything that exists is readable; only executables and
+// Access: everything that exists is readable; only executables and
 // directories are executable; nothing is writable but devices.
-func (fs nodeFS) access(c *call, at fsAt, mode, flags uint32) errno.Errno {
+func (fs nodeFS) Access(c kfile.Caller, at kfile.At, mode, flags uint32) errno.Errno {
 	n, e := fs.walk(at, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return e
@@ -107,39 +109,39 @@ func (fs nodeFS) access(c *call, at fsAt, mode, flags uint32) errno.Errno {
 
 // exists turns a change that would create at into EEXIST when at is
 // there, EROFS otherwise.
-func (fs nodeFS) exists(at fsAt) errno.Errno {
+func (fs nodeFS) exists(at kfile.At) errno.Errno {
 	if _, e := fs.walk(at, false); e == 0 {
 		return errno.EEXIST
 	}
 	return errno.EROFS
 }
 
-func (fs nodeFS) mkdir(c *call, at fsAt, mode uint32) errno.Errno { return fs.exists(at) }
-func (fs nodeFS) symlink(c *call, target string, at fsAt) errno.Errno {
+func (fs nodeFS) Mkdir(c kfile.Caller, at kfile.At, mode uint32) errno.Errno { return fs.exists(at) }
+func (fs nodeFS) Symlink(c kfile.Caller, target string, at kfile.At) errno.Errno {
 	return fs.exists(at)
 }
 
-func (fs nodeFS) unlink(c *call, at fsAt, flags uint32) errno.Errno {
+func (fs nodeFS) Unlink(c kfile.Caller, at kfile.At, flags uint32) errno.Errno {
 	if _, e := fs.walk(at, false); e != 0 {
 		return e
 	}
 	return errno.EROFS
 }
 
-func (nodeFS) statfs(c *call) (linux.Statfs, errno.Errno) {
+func (nodeFS) Statfs(c kfile.Caller) (linux.Statfs, errno.Errno) {
 	return linux.Statfs{Type: linux.RAMFS_MAGIC, BlockSize: 4096, NameLength: 255, FragmentSize: 4096,
 		Flags: linux.ST_RDONLY}, 0
 }
 
 // readdir lists a directory of the tree: ".", "..", then its children in
 // name order; position i is the i-th of them.
-func (f *dirFile) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
+func (f *dirFile) Readdir(c kfile.Caller, pos int64) ([]kfile.Dirent, errno.Errno) {
 	d := f.n
 	names := append([]string{".", ".."}, d.sorted...)
 	if pos < 0 || pos >= int64(len(names)) {
 		return nil, 0
 	}
-	out := make([]dirent, 0, len(names)-int(pos))
+	out := make([]kfile.Dirent, 0, len(names)-int(pos))
 	for i := int(pos); i < len(names); i++ {
 		name := names[i]
 		var child *node
@@ -151,7 +153,7 @@ func (f *dirFile) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
 		default:
 			child = d.children[name]
 		}
-		out = append(out, dirent{ino: child.ino, next: int64(i + 1), typ: direntType(child), name: name})
+		out = append(out, kfile.Dirent{Ino: child.ino, Next: int64(i + 1), Type: direntType(child), Name: name})
 	}
 	return out, 0
 }

@@ -10,6 +10,7 @@ import (
 
 	"valence.dev/caps"
 	"valence.dev/microkernel/clock"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/obj"
@@ -22,7 +23,7 @@ type Process struct {
 
 	mu       sync.Mutex
 	as       *mm.AddressSpace
-	files    *FDTable
+	files    *kfile.FDTable
 	threads  map[int]*Thread
 	parent   *Process
 	children map[int]*Process
@@ -41,7 +42,7 @@ type Process struct {
 	// dead is closed when the process has fully ended (a zombie);
 	// childEvent is signalled when a child changes state.
 	dead       chan struct{}
-	childEvent *event
+	childEvent *kfile.Event
 	// vforkDone is closed when a vfork child execs or exits, releasing
 	// its parent.
 	vforkDone     chan struct{}
@@ -170,7 +171,7 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		children:   map[int]*Process{},
 		parent:     parent,
 		dead:       make(chan struct{}),
-		childEvent: newEvent(),
+		childEvent: kfile.NewEvent(),
 		cwd:        cwd,
 		ns:         ns,
 		umask:      umask,

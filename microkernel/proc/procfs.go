@@ -12,8 +12,11 @@ import (
 
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/clock"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/pipe"
 	"valence.dev/microkernel/procfs"
+	"valence.dev/microkernel/tty"
 	"valence.dev/microkernel/vfs"
 )
 
@@ -28,8 +31,8 @@ type procFS struct{ readOnly }
 // procDev is the device number /proc's files report.
 const procDev = 3
 
-func (procFS) lookup(c *call, at fsAt) (procfs.Node, errno.Errno) {
-	switch f := at.f.(type) {
+func (procFS) lookup(c kfile.Caller, at kfile.At) (procfs.Node, errno.Errno) {
+	switch f := at.File.(type) {
 	case nil:
 	case *procFile:
 		return f.n, 0
@@ -40,16 +43,16 @@ func (procFS) lookup(c *call, at fsAt) (procfs.Node, errno.Errno) {
 	}
 	self := 0
 	if c != nil {
-		self = c.p.PID
+		self = c.PID()
 	}
-	rel := strings.TrimSuffix(strings.TrimSuffix(at.rel, "/."), "/")
-	return procfs.Lookup(procSource{c: c}, self, rel)
+	rel := strings.TrimSuffix(strings.TrimSuffix(at.Rel, "/."), "/")
+	return procfs.Lookup(procSource{p: procOf(c)}, self, rel)
 }
 
 // walk follows symlinks inside /proc (self, fd/N, exe), at most 40; a
 // link that leaves /proc is reported as a link (follow false) or as
 // ELOOP-free ENOENT past it, since /proc cannot resolve other mounts.
-func (fs procFS) walk(c *call, at fsAt, follow bool) (procfs.Node, errno.Errno) {
+func (fs procFS) walk(c kfile.Caller, at kfile.At, follow bool) (procfs.Node, errno.Errno) {
 	n, e := fs.lookup(c, at)
 	for i := 0; e == 0 && follow && n.Kind == procfs.Symlink; i++ {
 		if i == 40 {
@@ -57,19 +60,19 @@ func (fs procFS) walk(c *call, at fsAt, follow bool) (procfs.Node, errno.Errno) 
 		}
 		target := n.Link
 		if !strings.HasPrefix(target, "/") {
-			target = path.Join(path.Dir("/proc/"+at.rel), target)
+			target = path.Join(path.Dir("/proc/"+at.Rel), target)
 		}
 		rel, inside := strings.CutPrefix(path.Clean(target), "/proc/")
 		if !inside {
 			return n, errno.ENOENT
 		}
-		at = fsAt{rel: rel}
+		at = kfile.At{Rel: rel}
 		n, e = fs.lookup(c, at)
 	}
 	return n, e
 }
 
-func (fs procFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) {
+func (fs procFS) Open(c kfile.Caller, at kfile.At, flags, mode uint32) (kfile.File, errno.Errno) {
 	n, e := fs.walk(c, at, flags&linux.O_NOFOLLOW == 0)
 	if e != 0 {
 		if e == errno.ENOENT && flags&linux.O_CREAT != 0 {
@@ -95,7 +98,7 @@ func (fs procFS) open(c *call, at fsAt, flags, mode uint32) (file, errno.Errno) 
 	return &procFile{n: n}, 0
 }
 
-func (fs procFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) {
+func (fs procFS) Stat(c kfile.Caller, at kfile.At, flags uint32) (linux.Stat, errno.Errno) {
 	n, e := fs.walk(c, at, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return linux.Stat{}, e
@@ -103,7 +106,7 @@ func (fs procFS) stat(c *call, at fsAt, flags uint32) (linux.Stat, errno.Errno) 
 	return procStat(n), 0
 }
 
-func (fs procFS) readlink(c *call, at fsAt) (string, errno.Errno) {
+func (fs procFS) Readlink(c kfile.Caller, at kfile.At) (string, errno.Errno) {
 	n, e := fs.lookup(c, at)
 	if e != 0 {
 		return "", e
@@ -114,7 +117,7 @@ func (fs procFS) readlink(c *call, at fsAt) (string, errno.Errno) {
 	return n.Link, 0
 }
 
-func (fs procFS) access(c *call, at fsAt, mode, flags uint32) errno.Errno {
+func (fs procFS) Access(c kfile.Caller, at kfile.At, mode, flags uint32) errno.Errno {
 	n, e := fs.walk(c, at, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return e
@@ -128,18 +131,18 @@ func (fs procFS) access(c *call, at fsAt, mode, flags uint32) errno.Errno {
 	return 0
 }
 
-func (fs procFS) mkdir(c *call, at fsAt, mode uint32) errno.Errno { return errno.EACCES }
-func (fs procFS) symlink(c *call, target string, at fsAt) errno.Errno {
+func (fs procFS) Mkdir(c kfile.Caller, at kfile.At, mode uint32) errno.Errno { return errno.EACCES }
+func (fs procFS) Symlink(c kfile.Caller, target string, at kfile.At) errno.Errno {
 	return errno.EACCES
 }
-func (fs procFS) unlink(c *call, at fsAt, flags uint32) errno.Errno {
+func (fs procFS) Unlink(c kfile.Caller, at kfile.At, flags uint32) errno.Errno {
 	if _, e := fs.lookup(c, at); e != 0 {
 		return e
 	}
 	return errno.EACCES
 }
 
-func (procFS) statfs(c *call) (linux.Statfs, errno.Errno) {
+func (procFS) Statfs(c kfile.Caller) (linux.Statfs, errno.Errno) {
 	return linux.Statfs{Type: linux.PROC_SUPER_MAGIC, BlockSize: 4096, NameLength: 255, FragmentSize: 4096,
 		Flags: linux.ST_NOSUID | linux.ST_NODEV | linux.ST_NOEXEC}, 0
 }
@@ -162,7 +165,7 @@ func procStat(n procfs.Node) linux.Stat {
 // procFile is an open /proc file: its content as it was when opened.
 type procFile struct{ n procfs.Node }
 
-func (f *procFile) read(_ *Thread, b []byte, off int64, _ bool) (int, errno.Errno) {
+func (f *procFile) Read(_ kfile.Caller, b []byte, off int64, _ bool) (int, errno.Errno) {
 	if f.n.Kind == procfs.Dir {
 		return 0, errno.EISDIR
 	}
@@ -171,22 +174,22 @@ func (f *procFile) read(_ *Thread, b []byte, off int64, _ bool) (int, errno.Errn
 	}
 	return copy(b, f.n.Data[off:]), 0
 }
-func (f *procFile) write(*Thread, []byte, int64, bool) (int, errno.Errno) { return 0, errno.EBADF }
-func (f *procFile) seekable() bool                                        { return true }
-func (f *procFile) stat() linux.Stat                                      { return procStat(f.n) }
-func (f *procFile) poll() (uint32, *event)                                { return linux.EPOLLIN, nil }
-func (f *procFile) release()                                              {}
+func (f *procFile) Write(kfile.Caller, []byte, int64, bool) (int, errno.Errno) { return 0, errno.EBADF }
+func (f *procFile) Seekable() bool                                             { return true }
+func (f *procFile) Stat() linux.Stat                                           { return procStat(f.n) }
+func (f *procFile) Poll() (uint32, *kfile.Event)                               { return linux.EPOLLIN, nil }
+func (f *procFile) Release()                                                   {}
 
 // procDir is an open /proc directory.
 type procDir struct{ procFile }
 
-func (d *procDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
+func (d *procDir) Readdir(c kfile.Caller, pos int64) ([]kfile.Dirent, errno.Errno) {
 	ents := append([]procfs.Entry{{Name: ".", Kind: procfs.Dir, Ino: d.n.Ino}, {Name: "..", Kind: procfs.Dir, Ino: 1}},
 		d.n.Entries...)
 	if pos < 0 || pos >= int64(len(ents)) {
 		return nil, 0
 	}
-	out := make([]dirent, 0, len(ents)-int(pos))
+	out := make([]kfile.Dirent, 0, len(ents)-int(pos))
 	for i := int(pos); i < len(ents); i++ {
 		typ := uint8(linux.DT_REG)
 		switch ents[i].Kind {
@@ -195,14 +198,14 @@ func (d *procDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
 		case procfs.Symlink:
 			typ = linux.DT_LNK
 		}
-		out = append(out, dirent{ino: ents[i].Ino, next: int64(i + 1), typ: typ, name: ents[i].Name})
+		out = append(out, kfile.Dirent{Ino: ents[i].Ino, Next: int64(i + 1), Type: typ, Name: ents[i].Name})
 	}
 	return out, 0
 }
 
 // procSource is the kernel's state as procfs asks for it, for the
-// process c's (its mount table is /proc/mounts).
-type procSource struct{ c *call }
+// process p's (its mount table is /proc/mounts).
+type procSource struct{ p *Process }
 
 func (s procSource) PIDs() []int {
 	tableMu.Lock()
@@ -238,7 +241,7 @@ func (s procSource) Process(pid int) (procfs.Proc, bool) {
 		info.VSize = info.RSS
 	}
 	if files != nil {
-		info.FDs = files.describe()
+		info.FDs = describe(files)
 	}
 	return info, true
 }
@@ -258,8 +261,8 @@ func (s procSource) Uptime() (time.Duration, time.Duration) {
 
 func (s procSource) Mounts() []procfs.Mount {
 	var ns *vfs.Table
-	if s.c != nil {
-		ns = s.c.p.mounts()
+	if s.p != nil {
+		ns = s.p.mounts()
 	} else {
 		ns = initialNS()
 	}
@@ -300,25 +303,20 @@ func (s procSource) Boot() time.Time {
 }
 
 // describe lists the table's descriptors as /proc/<pid>/fd shows them.
-func (t *FDTable) describe() []procfs.FD {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func describe(t *kfile.FDTable) []procfs.FD {
 	var out []procfs.FD
-	for i, e := range t.fds {
-		if e.of == nil {
-			continue
-		}
-		p := e.of.path
+	t.Each(func(i int, of *kfile.OpenFile) {
+		p := of.Path
 		if p == "" {
-			p = fmt.Sprintf("anon_inode:[%T]", e.of.f)
-			switch f := e.of.f.(type) {
-			case *pipeEnd:
-				p = fmt.Sprintf("pipe:[%d]", f.p.ino)
-			case *consoleTTY:
+			p = fmt.Sprintf("anon_inode:[%T]", of.File)
+			switch f := of.File.(type) {
+			case *pipe.End:
+				p = fmt.Sprintf("pipe:[%d]", f.Ino())
+			case *tty.Console:
 				p = "/dev/console"
 			}
 		}
 		out = append(out, procfs.FD{Num: i, Path: p})
-	}
+	})
 	return out
 }

@@ -3,39 +3,44 @@ package proc
 import (
 	"encoding/binary"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/epoll"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/pipe"
+	"valence.dev/microkernel/tty"
 )
 
 // maxIO bounds one read or write, so a huge count cannot make the kernel
 // allocate without limit.
 const maxIO = 1 << 20
 
-func (c *call) file(i int) (*openFile, errno.Errno) {
-	of, ok := c.p.fdTable().get(c.i32(i))
+func (c *call) file(i int) (*kfile.OpenFile, errno.Errno) {
+	of, ok := c.p.fdTable().Get(c.i32(i))
 	if !ok {
 		return nil, errno.EBADF
 	}
 	return of, 0
 }
 
-func (p *Process) fdTable() *FDTable {
+func (p *Process) fdTable() *kfile.FDTable {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.files == nil {
-		return newFDTable()
+		return kfile.NewFDTable()
 	}
 	return p.files
 }
 
 // doRead reads into user memory at buf, at the file offset (advancing it)
 // or at off when positional.
-func doRead(c *call, of *openFile, buf, count uint64, off int64, positional bool) result {
-	if of.flags&linux.O_ACCMODE == linux.O_WRONLY {
+func doRead(c *call, of *kfile.OpenFile, buf, count uint64, off int64, positional bool) result {
+	if of.Flags&linux.O_ACCMODE == linux.O_WRONLY {
 		return fail(errno.EBADF)
 	}
 	if count > maxIO {
@@ -45,16 +50,16 @@ func doRead(c *call, of *openFile, buf, count uint64, off int64, positional bool
 		return fail(errno.EFAULT) // before blocking: the data would be lost
 	}
 	b := make([]byte, count)
-	useOff := of.f.seekable()
-	of.mu.Lock()
+	useOff := of.File.Seekable()
+	of.Mu.Lock()
 	if !positional {
-		off = of.off
+		off = of.Off
 	}
-	of.mu.Unlock()
+	of.Mu.Unlock()
 	if positional && !useOff {
 		return fail(errno.ESPIPE)
 	}
-	n, e := of.f.read(c.t, b, off, of.nonblock())
+	n, e := of.File.Read(c.t, b, off, of.Nonblock())
 	if e != 0 {
 		return fail(e)
 	}
@@ -62,15 +67,15 @@ func doRead(c *call, of *openFile, buf, count uint64, off int64, positional bool
 		return fail(errno.EFAULT)
 	}
 	if useOff && !positional {
-		of.mu.Lock()
-		of.off = off + int64(n)
-		of.mu.Unlock()
+		of.Mu.Lock()
+		of.Off = off + int64(n)
+		of.Mu.Unlock()
 	}
 	return ok(uint64(n))
 }
 
-func doWrite(c *call, of *openFile, buf, count uint64, off int64, positional bool) result {
-	if of.flags&linux.O_ACCMODE == linux.O_RDONLY {
+func doWrite(c *call, of *kfile.OpenFile, buf, count uint64, off int64, positional bool) result {
+	if of.Flags&linux.O_ACCMODE == linux.O_RDONLY {
 		return fail(errno.EBADF)
 	}
 	if count > maxIO {
@@ -83,13 +88,13 @@ func doWrite(c *call, of *openFile, buf, count uint64, off int64, positional boo
 	if err := c.as().CopyIn(buf, b); err != nil {
 		return fail(errno.EFAULT)
 	}
-	seekable := of.f.seekable()
+	seekable := of.File.Seekable()
 	if positional && !seekable {
 		return fail(errno.ESPIPE)
 	}
-	nonblock := of.nonblock()
+	nonblock := of.Nonblock()
 	if positional || !seekable {
-		n, e := of.f.write(c.t, b, off, nonblock)
+		n, e := of.File.Write(c.t, b, off, nonblock)
 		if e != 0 {
 			return fail(e)
 		}
@@ -98,40 +103,22 @@ func doWrite(c *call, of *openFile, buf, count uint64, off int64, positional boo
 	// At the file offset: writers on one open file description take
 	// turns, as Linux's f_pos lock makes them, so that each write starts
 	// where the last ended.
-	of.mu.Lock()
-	defer of.mu.Unlock()
-	if w, isEnd := of.f.(endWriter); isEnd && of.flags&linux.O_APPEND != 0 {
-		n, end, e := w.writeEnd(c.t, b, of.off)
+	of.Mu.Lock()
+	defer of.Mu.Unlock()
+	if w, isEnd := of.File.(kfile.EndWriter); isEnd && of.Flags&linux.O_APPEND != 0 {
+		n, end, e := w.WriteEnd(c.t, b, of.Off)
 		if e != 0 {
 			return fail(e)
 		}
-		of.off = end
+		of.Off = end
 		return ok(uint64(n))
 	}
-	n, e := of.f.write(c.t, b, of.off, nonblock)
+	n, e := of.File.Write(c.t, b, of.Off, nonblock)
 	if e != 0 {
 		return fail(e)
 	}
-	of.off += int64(n)
+	of.Off += int64(n)
 	return ok(uint64(n))
-}
-
-// endWriter is a file whose O_APPEND writes say where the file now ends.
-type endWriter interface {
-	writeEnd(t *Thread, b []byte, off int64) (int, int64, errno.Errno)
-}
-
-// fstater is a file whose stat can fail (a file server's).
-type fstater interface {
-	fstat(c *call) (linux.Stat, errno.Errno)
-}
-
-// statOf describes an open file.
-func statOf(c *call, f file) (linux.Stat, errno.Errno) {
-	if fs, isFS := f.(fstater); isFS {
-		return fs.fstat(c)
-	}
-	return f.stat(), 0
 }
 
 // sysRead implements read(2).
@@ -140,7 +127,7 @@ func sysRead(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	return doRead(c, of, c.arg(1), c.arg(2), 0, false)
 }
 
@@ -150,7 +137,7 @@ func sysWrite(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	return doWrite(c, of, c.arg(1), c.arg(2), 0, false)
 }
 
@@ -160,7 +147,7 @@ func sysPread64(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	if c.iarg(3) < 0 {
 		return fail(errno.EINVAL)
 	}
@@ -173,7 +160,7 @@ func sysPwrite64(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	if c.iarg(3) < 0 {
 		return fail(errno.EINVAL)
 	}
@@ -198,20 +185,20 @@ func iovecs(c *call, addr, n uint64) ([][2]uint64, errno.Errno) {
 
 // sysReadv implements readv(2), one iovec after another.
 func sysReadv(c *call) result {
-	return vectored(c, func(of *openFile, base, n uint64) result { return doRead(c, of, base, n, 0, false) })
+	return vectored(c, func(of *kfile.OpenFile, base, n uint64) result { return doRead(c, of, base, n, 0, false) })
 }
 
 // sysWritev implements writev(2).
 func sysWritev(c *call) result {
-	return vectored(c, func(of *openFile, base, n uint64) result { return doWrite(c, of, base, n, 0, false) })
+	return vectored(c, func(of *kfile.OpenFile, base, n uint64) result { return doWrite(c, of, base, n, 0, false) })
 }
 
-func vectored(c *call, op func(of *openFile, base, n uint64) result) result {
+func vectored(c *call, op func(of *kfile.OpenFile, base, n uint64) result) result {
 	of, e := c.file(0)
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	v, e := iovecs(c, c.arg(1), c.arg(2))
 	if e != 0 {
 		return fail(e)
@@ -242,19 +229,19 @@ func sysLseek(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	if !of.f.seekable() {
+	defer of.Drop()
+	if !of.File.Seekable() {
 		return fail(errno.ESPIPE)
 	}
 	off := c.iarg(1)
-	of.mu.Lock()
-	defer of.mu.Unlock()
+	of.Mu.Lock()
+	defer of.Mu.Unlock()
 	switch c.arg(2) {
 	case linux.SEEK_SET:
 	case linux.SEEK_CUR:
-		off += of.off
+		off += of.Off
 	case linux.SEEK_END:
-		st, e := statOf(c, of.f)
+		st, e := kfile.StatOf(c.t, of.File)
 		if e != 0 {
 			return fail(e)
 		}
@@ -265,7 +252,7 @@ func sysLseek(c *call) result {
 	if off < 0 {
 		return fail(errno.EINVAL)
 	}
-	of.off = off
+	of.Off = off
 	return ok(uint64(off))
 }
 
@@ -286,7 +273,7 @@ func userPath(c *call, addr uint64) (string, errno.Errno) {
 
 // sysClose implements close(2).
 func sysClose(c *call) result {
-	if e := c.p.fdTable().close(c.i32(0)); e != 0 {
+	if e := c.p.fdTable().Close(c.i32(0)); e != 0 {
 		return fail(e)
 	}
 	return ok0()
@@ -298,9 +285,9 @@ func sysDup(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	fd, e := c.p.fdTable().install(of, 0, false)
+	fd, e := c.p.fdTable().Install(of, 0, false)
 	if e != 0 {
-		of.drop()
+		of.Drop()
 		return fail(e)
 	}
 	return ok(uint64(fd))
@@ -320,7 +307,7 @@ func sysDup2(c *call) result {
 		if of, e := c.file(0); e != 0 {
 			return fail(e)
 		} else {
-			of.drop()
+			of.Drop()
 		}
 		return ok(c.arg(1))
 	}
@@ -332,8 +319,8 @@ func dupTo(c *call, cloexec bool) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if e := c.p.fdTable().installAt(of, c.i32(1), cloexec); e != 0 {
-		of.drop()
+	if e := c.p.fdTable().InstallAt(of, c.i32(1), cloexec); e != 0 {
+		of.Drop()
 		return fail(e)
 	}
 	return ok(c.arg(1))
@@ -347,32 +334,32 @@ func sysFcntl(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	t := c.p.fdTable()
 	switch c.arg(1) {
 	case linux.F_GETFD:
-		if t.cloexec(fd) {
+		if t.Cloexec(fd) {
 			return ok(linux.FD_CLOEXEC)
 		}
 		return ok0()
 	case linux.F_SETFD:
-		return fail(t.setCloexec(fd, c.arg(2)&linux.FD_CLOEXEC != 0))
+		return fail(t.SetCloexec(fd, c.arg(2)&linux.FD_CLOEXEC != 0))
 	case linux.F_GETFL:
-		of.mu.Lock()
-		defer of.mu.Unlock()
-		return ok(uint64(of.flags))
+		of.Mu.Lock()
+		defer of.Mu.Unlock()
+		return ok(uint64(of.Flags))
 	case linux.F_SETFL:
-		of.mu.Lock()
-		of.flags = of.flags&^(linux.O_NONBLOCK|linux.O_APPEND) | uint32(c.arg(2))&(linux.O_NONBLOCK|linux.O_APPEND)
-		of.mu.Unlock()
+		of.Mu.Lock()
+		of.Flags = of.Flags&^(linux.O_NONBLOCK|linux.O_APPEND) | uint32(c.arg(2))&(linux.O_NONBLOCK|linux.O_APPEND)
+		of.Mu.Unlock()
 		return ok0()
 	case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC:
-		if c.arg(2) >= maxFDs { // negative or past RLIMIT_NOFILE: EINVAL, as Linux
+		if c.arg(2) >= kfile.MaxFDs { // negative or past RLIMIT_NOFILE: EINVAL, as Linux
 			return fail(errno.EINVAL)
 		}
-		nfd, e := t.install(of.retain(), int32(c.arg(2)), c.arg(1) == linux.F_DUPFD_CLOEXEC)
+		nfd, e := t.Install(of.Retain(), int32(c.arg(2)), c.arg(1) == linux.F_DUPFD_CLOEXEC)
 		if e != 0 {
-			of.drop()
+			of.Drop()
 			return fail(e)
 		}
 		return ok(uint64(nfd))
@@ -386,31 +373,31 @@ func sysPipe2(c *call) result {
 	if flags&^(linux.O_CLOEXEC|linux.O_NONBLOCK) != 0 {
 		return fail(errno.EINVAL)
 	}
-	if e := admitObject(pipeCapacity); e != 0 {
-		return fail(e) // its buffer may grow to pipeCapacity of kernel heap
+	if e := admitObject(pipe.Capacity); e != 0 {
+		return fail(e) // its buffer may grow to pipe.Capacity of kernel heap
 	}
 	r, w := newPipe(c.p.acct)
-	ro := newOpenFile(r, linux.O_RDONLY|flags&linux.O_NONBLOCK, "pipe:")
-	wo := newOpenFile(w, linux.O_WRONLY|flags&linux.O_NONBLOCK, "pipe:")
+	ro := kfile.NewOpenFile(r, linux.O_RDONLY|flags&linux.O_NONBLOCK, "pipe:")
+	wo := kfile.NewOpenFile(w, linux.O_WRONLY|flags&linux.O_NONBLOCK, "pipe:")
 	t := c.p.fdTable()
-	rfd, e := t.install(ro, 0, flags&linux.O_CLOEXEC != 0)
+	rfd, e := t.Install(ro, 0, flags&linux.O_CLOEXEC != 0)
 	if e != 0 {
-		ro.drop()
-		wo.drop()
+		ro.Drop()
+		wo.Drop()
 		return fail(e)
 	}
-	wfd, e := t.install(wo, 0, flags&linux.O_CLOEXEC != 0)
+	wfd, e := t.Install(wo, 0, flags&linux.O_CLOEXEC != 0)
 	if e != 0 {
-		t.close(rfd)
-		wo.drop()
+		t.Close(rfd)
+		wo.Drop()
 		return fail(e)
 	}
 	var b [8]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(rfd))
 	binary.LittleEndian.PutUint32(b[4:], uint32(wfd))
 	if err := c.as().CopyOut(c.arg(0), b[:]); err != nil {
-		t.close(rfd)
-		t.close(wfd)
+		t.Close(rfd)
+		t.Close(wfd)
 		return fail(errno.EFAULT)
 	}
 	return ok0()
@@ -428,8 +415,8 @@ func sysFstat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	st, e := statOf(c, of.f)
+	defer of.Drop()
+	st, e := kfile.StatOf(c.t, of.File)
 	if e != 0 {
 		return fail(e)
 	}
@@ -455,14 +442,14 @@ func sysIoctl(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	con, isTTY := of.f.(*consoleTTY)
+	defer of.Drop()
+	con, isTTY := of.File.(*tty.Console)
 	switch c.arg(1) {
 	case linux.TCGETS:
 		if !isTTY {
 			return fail(errno.ENOTTY)
 		}
-		t := con.termios()
+		t := con.Termios()
 		return copyOutStruct(c, c.arg(2), termiosBytes(&t))
 	case linux.TIOCGWINSZ:
 		if !isTTY {
@@ -488,17 +475,31 @@ func copyOutStruct(c *call, addr uint64, b []byte) result {
 	return ok0()
 }
 
+// newPipe makes a pipe whose buffer is charged to acct (nil: to no
+// one), numbered in the kernel tree's inode space.
+func newPipe(acct *account) (r, w *pipe.End) {
+	root.mu.Lock()
+	root.ino++
+	ino := root.ino
+	root.mu.Unlock()
+	var charge *atomic.Int64
+	if acct != nil {
+		charge = &acct.pipeBytes
+	}
+	return pipe.New(ino, charge, mm.KernelCanGrow)
+}
+
 // sysEventfd2 implements eventfd2(2).
 func sysEventfd2(c *call) result {
 	flags := uint32(c.arg(1))
 	if flags&^(linux.EFD_CLOEXEC|linux.EFD_NONBLOCK|linux.EFD_SEMAPHORE) != 0 {
 		return fail(errno.EINVAL)
 	}
-	f := &eventFD{count: uint64(uint32(c.arg(0))), semaphore: flags&linux.EFD_SEMAPHORE != 0, ev: newEvent()}
-	of := newOpenFile(f, linux.O_RDWR|flags&linux.O_NONBLOCK, "anon_inode:[eventfd]")
-	fd, e := c.p.fdTable().install(of, 0, flags&linux.EFD_CLOEXEC != 0)
+	f := epoll.NewEventFD(uint64(uint32(c.arg(0))), flags&linux.EFD_SEMAPHORE != 0)
+	of := kfile.NewOpenFile(f, linux.O_RDWR|flags&linux.O_NONBLOCK, "anon_inode:[eventfd]")
+	fd, e := c.p.fdTable().Install(of, 0, flags&linux.EFD_CLOEXEC != 0)
 	if e != 0 {
-		of.drop()
+		of.Drop()
 		return fail(e)
 	}
 	return ok(uint64(fd))
@@ -509,10 +510,10 @@ func sysEpollCreate1(c *call) result {
 	if c.arg(0)&^linux.EPOLL_CLOEXEC != 0 {
 		return fail(errno.EINVAL)
 	}
-	of := newOpenFile(newEpoll(), linux.O_RDWR, "anon_inode:[eventpoll]")
-	fd, e := c.p.fdTable().install(of, 0, c.arg(0)&linux.EPOLL_CLOEXEC != 0)
+	of := kfile.NewOpenFile(epoll.New(), linux.O_RDWR, "anon_inode:[eventpoll]")
+	fd, e := c.p.fdTable().Install(of, 0, c.arg(0)&linux.EPOLL_CLOEXEC != 0)
 	if e != 0 {
-		of.drop()
+		of.Drop()
 		return fail(e)
 	}
 	return ok(uint64(fd))
@@ -532,8 +533,8 @@ func sysEpollCtl(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer eof.drop()
-	ep, isEpoll := eof.f.(*epollFile)
+	defer eof.Drop()
+	ep, isEpoll := eof.File.(*epoll.Instance)
 	if !isEpoll {
 		return fail(errno.EINVAL)
 	}
@@ -542,63 +543,30 @@ func sysEpollCtl(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if target == eof || target.f == eof.f {
-		target.drop()
+	if target == eof || target.File == eof.File {
+		target.Drop()
 		return fail(errno.EINVAL)
 	}
-	if c.arg(1) == linux.EPOLL_CTL_ADD && target.fs != nil {
+	if c.arg(1) == linux.EPOLL_CTL_ADD && target.FS != nil {
 		// Files and directories of a filesystem are always ready:
 		// Linux refuses to watch them (EPERM), and Go relies on it to
 		// tell pollable descriptors from the rest.
-		if _, isDev := target.f.(device); !isDev {
-			target.drop()
+		if _, isDev := target.File.(device); !isDev {
+			target.Drop()
 			return fail(errno.EPERM)
 		}
 	}
-	var ev linux.EpollEvent
+	var events uint32
+	var data uint64
 	if c.arg(1) != linux.EPOLL_CTL_DEL {
 		b := make([]byte, 12)
 		if err := c.as().CopyIn(c.arg(3), b); err != nil {
-			target.drop()
+			target.Drop()
 			return fail(errno.EFAULT)
 		}
-		ev = epollEvent(binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint64(b[4:]))
+		events, data = binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint64(b[4:])
 	}
-	ep.mu.Lock()
-	old, exists := ep.watch[fd]
-	var drop *openFile
-	res := ok0()
-	switch c.arg(1) {
-	case linux.EPOLL_CTL_ADD:
-		if exists {
-			res, drop = fail(errno.EEXIST), target
-		} else {
-			ep.watch[fd] = &interest{of: target, events: ev.Events, data: epollData(&ev), fresh: true}
-		}
-	case linux.EPOLL_CTL_MOD:
-		if !exists {
-			res, drop = fail(errno.ENOENT), target
-		} else {
-			ep.watch[fd] = &interest{of: target, events: ev.Events, data: epollData(&ev), fresh: true}
-			drop = old.of
-		}
-	case linux.EPOLL_CTL_DEL:
-		drop = target
-		if !exists {
-			res = fail(errno.ENOENT)
-		} else {
-			delete(ep.watch, fd)
-			old.of.drop()
-		}
-	default:
-		res, drop = fail(errno.EINVAL), target
-	}
-	ep.mu.Unlock()
-	if drop != nil {
-		drop.drop()
-	}
-	ep.ev.Signal()
-	return res
+	return result{err: ep.Ctl(c.arg(1), fd, target, events, data)}
 }
 
 // sysEpollPwait implements epoll_pwait(2) and epoll_wait(2) (the signal
@@ -608,8 +576,8 @@ func sysEpollPwait(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	ep, isEpoll := of.f.(*epollFile)
+	defer of.Drop()
+	ep, isEpoll := of.File.(*epoll.Instance)
 	if !isEpoll {
 		return fail(errno.EINVAL)
 	}
@@ -621,11 +589,11 @@ func sysEpollPwait(c *call) result {
 	if ms := c.i32(3); ms >= 0 {
 		timeout = time.Duration(ms) * time.Millisecond
 	}
-	evs, e := ep.wait(c.t, int(max), timeout)
+	evs, e := ep.Wait(c.t, int(max), timeout)
 	if e != 0 {
 		return fail(e)
 	}
-	if err := c.as().CopyOut(c.arg(1), epollEventsBytes(evs)); err != nil {
+	if err := c.as().CopyOut(c.arg(1), epoll.EventsBytes(evs)); err != nil {
 		return fail(errno.EFAULT)
 	}
 	return ok(uint64(len(evs)))

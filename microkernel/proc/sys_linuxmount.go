@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -12,6 +13,8 @@ import (
 
 	"valence.dev/ipc"
 	"valence.dev/ipc/rpc"
+	"valence.dev/microkernel/fsclient"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/obj"
 	"valence.dev/microkernel/vfs"
@@ -62,7 +65,7 @@ var (
 // back at the last umount.
 var (
 	startedMu sync.Mutex
-	started   = map[*remoteMount]uint64{}
+	started   = map[fsclient.FS]uint64{}
 )
 
 // sysMounter implements valence_mounter(endpoint).
@@ -81,13 +84,15 @@ func sysMounter(c *call) result {
 }
 
 // mounter returns a connection to the mounter, or nil.
-func mounter() *remoteMount {
+func mounter() (fsclient.FS, bool) {
 	mounterMu.Lock()
 	defer mounterMu.Unlock()
 	if mounterEP == nil || mounterEP.Dead() {
-		return nil
+		return fsclient.FS{}, false
 	}
-	return &remoteMount{ep: mounterEP, badge: mounterBadge}
+	// The connection is the file client's: the same transport, to a
+	// server of another protocol.
+	return fsclient.New(mounterEP, mounterBadge, 0, "mounter"), true
 }
 
 // sysLinuxMount implements mount(2).
@@ -127,7 +132,7 @@ func sysLinuxMount(c *call) result {
 		if e := isDir(c, src); e != 0 {
 			return fail(e)
 		}
-		m := &vfs.Mount{Target: target, FS: src.fs, Root: src.at.rel, Source: src.mnt.Source, Type: src.mnt.Type}
+		m := &vfs.Mount{Target: target, FS: src.fs, Root: src.at.Rel, Source: src.mnt.Source, Type: src.mnt.Type}
 		return result{err: addMount(c, ns, m)}
 	}
 	fstype, e := userString(c, c.arg(2), mountproto.MaxFSType, errno.ENODEV)
@@ -172,16 +177,20 @@ func mountServed(c *call, ns *mountNS, target, fstype string, flags uint64) resu
 	if e != 0 {
 		return fail(e)
 	}
-	mr := mounter()
-	if mr == nil {
+	mr, ok := mounter()
+	if !ok {
 		return fail(errno.ENODEV)
 	}
-	var tr *transit
-	cl := mountproto.Client{T: kernelTransport{m: mr, t: c.t, keep: &tr}}
-	rep, err := cl.Mount(bg, mountproto.MountRequest{Source: source, FSType: fstype, Flags: flags, Data: data})
-	defer tr.drop() // the kernel keeps the endpoint, not the handle
+	var tr fsclient.Handles
+	cl := mountproto.Client{T: mr.Transport(c.t, &tr)}
+	rep, err := cl.Mount(context.Background(), mountproto.MountRequest{Source: source, FSType: fstype, Flags: flags, Data: data})
+	defer func() {
+		if tr != nil {
+			tr.Drop() // the kernel keeps the endpoint, not the handle
+		}
+	}()
 	if err != nil {
-		e := rpcErrno(err)
+		e := fsclient.Errno(err)
 		var re *rpc.Error
 		if errors.As(err, &re) && re.Msg != "" {
 			klog.Printf("proc: pid %d (%s): mount %s (%s) on %s refused (%s): %s",
@@ -192,10 +201,10 @@ func mountServed(c *call, ns *mountNS, target, fstype string, flags uint64) resu
 	rm, e := mountedServer(c, tr, rep)
 	if e == 0 {
 		// The server must answer the file protocol, as for valence_mount.
-		_, e = (remoteFS{m: rm}).statfs(c)
+		_, e = rm.Statfs(c.t)
 	}
 	if e == 0 {
-		e = addMount(c, ns, &vfs.Mount{Target: target, FS: remoteFS{m: rm}, Source: rep.Source, Type: fstype})
+		e = addMount(c, ns, &vfs.Mount{Target: target, FS: rm, Source: rep.Source, Type: fstype})
 	}
 	if e != 0 {
 		giveBack(c, rep.ID)
@@ -208,19 +217,20 @@ func mountServed(c *call, ns *mountNS, target, fstype string, flags uint64) resu
 }
 
 // mountedServer takes the server the mounter answered with.
-func mountedServer(c *call, tr *transit, rep mountproto.MountReply) (*remoteMount, errno.Errno) {
-	if tr == nil {
-		return nil, errno.EIO
+func mountedServer(c *call, tr fsclient.Handles, rep mountproto.MountReply) (fsclient.FS, errno.Errno) {
+	t, ok := tr.(*transit)
+	if !ok || t == nil {
+		return fsclient.FS{}, errno.EIO
 	}
-	cp, err := tr.table.Lookup(rep.Server, ipc.RightWrite)
+	cp, err := t.table.Lookup(rep.Server, ipc.RightWrite)
 	if err != nil {
-		return nil, errno.EIO
+		return fsclient.FS{}, errno.EIO
 	}
 	ep, isEP := cp.Object.(*obj.Endpoint)
 	if !isEP {
-		return nil, errno.EIO
+		return fsclient.FS{}, errno.EIO
 	}
-	return &remoteMount{ep: ep, badge: cp.Badge, owner: c.p.PID, source: rep.Source}, 0
+	return fsclient.New(ep, cp.Badge, c.p.PID, rep.Source), 0
 }
 
 // blockSource reads mount(2)'s source: a block device, which must
@@ -234,7 +244,7 @@ func blockSource(c *call) (string, errno.Errno) {
 	if e != 0 {
 		return "", e
 	}
-	st, e := src.fs.stat(c, src.at, 0)
+	st, e := src.fs.Stat(c.t, src.at, 0)
 	if e != 0 {
 		return "", e
 	}
@@ -244,7 +254,7 @@ func blockSource(c *call) (string, errno.Errno) {
 	if _, isDev := src.fs.(devFS); !isDev {
 		return "", errno.ENOTBLK
 	}
-	name, ok := strings.CutPrefix(src.at.rel, devTree+"/")
+	name, ok := strings.CutPrefix(src.at.Rel, devTree+"/")
 	if !ok {
 		return "", errno.ENOTBLK
 	}
@@ -255,16 +265,16 @@ func blockSource(c *call) (string, errno.Errno) {
 // thread waits for it (a process's end, the last close after a lazy
 // umount2).
 func giveBack(c *call, id uint64) {
-	mr := mounter()
-	if mr == nil {
+	mr, ok := mounter()
+	if !ok {
 		return
 	}
-	var t *Thread
+	var t kfile.Caller
 	if c != nil {
-		t = c.t
+		t = callerOf(c.t)
 	}
-	cl := mountproto.Client{T: kernelTransport{m: mr, t: t}}
-	if err := cl.Unmount(bg, id); err != nil {
+	cl := mountproto.Client{T: mr.Transport(t, nil)}
+	if err := cl.Unmount(context.Background(), id); err != nil {
 		klog.Printf("proc: the mounter did not take back mount %d: %v", id, err)
 	}
 }
@@ -324,7 +334,7 @@ func sysUmount2(c *call) result {
 // of ns works in it, or has files open on its server (a remote mount's
 // open files: open counts them).
 func inUse(ns *mountNS, m *vfs.Mount, target string) bool {
-	if rfs, remote := m.FS.(remoteFS); remote && rfs.m.openFiles() > 0 {
+	if rfs, remote := m.FS.(fsclient.FS); remote && rfs.OpenFiles() > 0 {
 		return true
 	}
 	tableMu.Lock()
@@ -351,19 +361,18 @@ func inUse(ns *mountNS, m *vfs.Mount, target string) bool {
 // leaves files open: the server is given back at the last close). c is
 // nil when no thread made the call.
 func release(c *call, m *vfs.Mount) {
-	rfs, remote := m.FS.(remoteFS)
+	rm, remote := m.FS.(fsclient.FS)
 	if !remote {
 		return
 	}
 	startedMu.Lock()
-	_, ours := started[rfs.m]
+	_, ours := started[rm]
 	startedMu.Unlock()
-	if !ours || stillMounted(rfs.m) {
+	if !ours || stillMounted(rm) {
 		return
 	}
-	rm := rfs.m
 	switch {
-	case rm.whenIdle(func() { takeBack(nil, rm) }):
+	case rm.WhenIdle(func() { takeBack(nil, rm) }):
 	case c == nil:
 		go takeBack(nil, rm) // a process's end does not wait for the mounter
 	default:
@@ -372,7 +381,7 @@ func release(c *call, m *vfs.Mount) {
 }
 
 // takeBack gives the mounter back the server of rm, once.
-func takeBack(c *call, rm *remoteMount) {
+func takeBack(c *call, rm fsclient.FS) {
 	startedMu.Lock()
 	id, ours := started[rm]
 	delete(started, rm)
@@ -383,10 +392,10 @@ func takeBack(c *call, rm *remoteMount) {
 }
 
 // stillMounted reports whether any namespace still has a mount of rm.
-func stillMounted(rm *remoteMount) bool {
+func stillMounted(rm fsclient.FS) bool {
 	for _, ns := range allNamespaces() {
 		for _, m := range ns.table().Mounts() {
-			if rfs, remote := m.FS.(remoteFS); remote && rfs.m == rm {
+			if rfs, remote := m.FS.(fsclient.FS); remote && rfs.Same(rm) {
 				return true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/mm/vma"
 )
@@ -35,13 +36,13 @@ func sysMmap(c *call) result {
 	if flags&(linux.MAP_PRIVATE|linux.MAP_SHARED) == 0 {
 		return fail(errno.EINVAL)
 	}
-	var of *openFile
+	var of *kfile.OpenFile
 	if flags&linux.MAP_ANONYMOUS == 0 {
 		var e errno.Errno
 		if of, e = mappableFile(c, prot, flags); e != 0 {
 			return fail(e)
 		}
-		defer of.drop()
+		defer of.Drop()
 	}
 	fixed := flags&(linux.MAP_FIXED|linux.MAP_FIXED_NOREPLACE) != 0
 	c.p.vmMu.Lock() // RLIMIT_AS, RLIMIT_DATA: check and map as one step
@@ -75,7 +76,7 @@ func sysMmap(c *call) result {
 // offset (argument 5). A file mapping is a copy of the file's bytes made
 // at mmap time: MAP_PRIVATE exactly so; MAP_SHARED only read-only, since
 // writes through it would not reach the file (ENODEV, docs/processes.md).
-func mappableFile(c *call, prot, flags uint64) (*openFile, errno.Errno) {
+func mappableFile(c *call, prot, flags uint64) (*kfile.OpenFile, errno.Errno) {
 	if c.arg(5)%mm.PageSize != 0 || int64(c.arg(5)) < 0 {
 		return nil, errno.EINVAL
 	}
@@ -83,9 +84,9 @@ func mappableFile(c *call, prot, flags uint64) (*openFile, errno.Errno) {
 	if e != 0 {
 		return nil, e
 	}
-	acc := of.flags & linux.O_ACCMODE
+	acc := of.Flags & linux.O_ACCMODE
 	switch {
-	case of.fs == nil || !of.f.seekable():
+	case of.FS == nil || !of.File.Seekable():
 		e = errno.ENODEV
 	case acc == linux.O_WRONLY:
 		e = errno.EACCES
@@ -94,11 +95,11 @@ func mappableFile(c *call, prot, flags uint64) (*openFile, errno.Errno) {
 	case flags&linux.MAP_SHARED != 0 && prot&linux.PROT_WRITE != 0:
 		e = errno.ENODEV
 	}
-	if _, isDir := of.f.(directory); isDir && e == 0 {
+	if _, isDir := of.File.(kfile.Directory); isDir && e == 0 {
 		e = errno.ENODEV
 	}
 	if e != 0 {
-		of.drop()
+		of.Drop()
 		return nil, e
 	}
 	return of, 0
@@ -106,10 +107,10 @@ func mappableFile(c *call, prot, flags uint64) (*openFile, errno.Errno) {
 
 // fillFromFile copies the file's bytes from off into [va, va+length);
 // what lies past the end of the file stays zero.
-func fillFromFile(c *call, of *openFile, va, length uint64, off int64) errno.Errno {
+func fillFromFile(c *call, of *kfile.OpenFile, va, length uint64, off int64) errno.Errno {
 	buf := make([]byte, min(length, 1<<20))
 	for done := uint64(0); done < length; {
-		n, e := of.f.read(c.t, buf[:min(uint64(len(buf)), length-done)], off+int64(done), false)
+		n, e := of.File.Read(c.t, buf[:min(uint64(len(buf)), length-done)], off+int64(done), false)
 		if e != 0 {
 			return e
 		}

@@ -7,6 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/fsclient"
 	"valence.dev/microkernel/obj"
 	"valence.dev/microkernel/vfs"
 	"valence.dev/servers/fs/fileproto"
@@ -37,7 +38,7 @@ func mountTarget(c *call, addr uint64) (string, errno.Errno) {
 
 // isDir checks that r is a directory.
 func isDir(c *call, r resolved) errno.Errno {
-	st, e := r.fs.stat(c, r.at, 0)
+	st, e := r.fs.Stat(c.t, r.at, 0)
 	if e != 0 {
 		return e
 	}
@@ -79,18 +80,17 @@ func sysMount(c *call) result {
 		if e := isDir(c, src); e != 0 {
 			return fail(e)
 		}
-		m = &vfs.Mount{Target: target, FS: src.fs, Root: src.at.rel, Source: src.mnt.Source, Type: src.mnt.Type}
+		m = &vfs.Mount{Target: target, FS: src.fs, Root: src.at.Rel, Source: src.mnt.Source, Type: src.mnt.Type}
 	} else {
 		ep, cp, e := lookup[*obj.Endpoint](c, 1, ipc.RightWrite)
 		if e != 0 {
 			return fail(e)
 		}
-		rm := &remoteMount{ep: ep, badge: cp.Badge, owner: c.p.PID, source: processName(ep.Owner)}
-		fs := remoteFS{m: rm}
+		fs := fsclient.New(ep, cp.Badge, c.p.PID, processName(ep.Owner))
 		// The server must answer the file protocol before it is
 		// mounted: a wrong endpoint is refused here, not at the first
 		// open.
-		st, e := fs.statfs(c)
+		st, e := fs.Statfs(c.t)
 		if e != 0 {
 			return fail(e)
 		}
@@ -98,7 +98,7 @@ func sysMount(c *call) result {
 		if st.Type == fileproto.Magic {
 			typ = "valfs"
 		}
-		m = &vfs.Mount{Target: target, FS: fs, Source: rm.source, Type: typ}
+		m = &vfs.Mount{Target: target, FS: fs, Source: fs.Source(), Type: typ}
 	}
 	if e := addMount(c, c.p.namespace(), m); e != 0 {
 		return fail(e)
@@ -112,25 +112,25 @@ func replaceServer(c *call, target string) result {
 	if !found {
 		return fail(errno.EINVAL)
 	}
-	fs, remote := m.FS.(remoteFS)
+	fs, remote := m.FS.(fsclient.FS)
 	if !remote {
 		return fail(errno.EINVAL)
 	}
 	c.p.mu.Lock()
 	first := c.p.first
 	c.p.mu.Unlock()
-	if fs.m.owner != c.p.PID && !first {
+	if fs.Owner() != c.p.PID && !first {
 		return fail(errno.EPERM)
 	}
 	ep, cp, e := lookup[*obj.Endpoint](c, 1, ipc.RightWrite)
 	if e != 0 {
 		return fail(e)
 	}
-	probe := remoteFS{m: &remoteMount{ep: ep, badge: cp.Badge}}
-	if _, e := probe.statfs(c); e != 0 {
+	probe := fsclient.New(ep, cp.Badge, 0, "")
+	if _, e := probe.Statfs(c.t); e != 0 {
 		return fail(e)
 	}
-	fs.m.replace(ep, cp.Badge)
+	fs.Replace(ep, cp.Badge)
 	return ok0()
 }
 
@@ -151,11 +151,11 @@ func mountDevice(c *call, replace bool) result {
 	if e != 0 {
 		return fail(e)
 	}
-	rm := &remoteMount{ep: ep, badge: cp.Badge, owner: c.p.PID, source: processName(ep.Owner)}
-	if _, e := (remoteFS{m: rm}).statfs(c); e != 0 {
+	rm := fsclient.New(ep, cp.Badge, c.p.PID, processName(ep.Owner))
+	if _, e := rm.Statfs(c.t); e != 0 {
 		return fail(e)
 	}
-	return result{err: attachDevice(name, rm, replace)}
+	return result{err: attachDevice(name, rm, ep, cp.Badge, replace)}
 }
 
 // devName returns NAME for target "/dev/NAME".

@@ -6,6 +6,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/kfile"
 	"valence.dev/servers/fs/fileproto"
 )
 
@@ -17,7 +18,7 @@ import (
 func (c *call) pathArg(i int) (string, errno.Errno) { return userPath(c, c.arg(i)) }
 
 // openPath opens p (relative to dirfd) with open(2)'s flags and mode.
-func openPath(c *call, dirfd int32, p string, flags, mode uint32) (*openFile, errno.Errno) {
+func openPath(c *call, dirfd int32, p string, flags, mode uint32) (*kfile.OpenFile, errno.Errno) {
 	r, e := c.resolveAt(dirfd, p)
 	if e != 0 {
 		return nil, e
@@ -25,12 +26,12 @@ func openPath(c *call, dirfd int32, p string, flags, mode uint32) (*openFile, er
 	if flags&linux.O_CREAT != 0 {
 		mode &^= c.p.getUmask()
 	}
-	f, e := r.fs.open(c, r.at, flags, mode&0o7777)
+	f, e := r.fs.Open(c.t, r.at, flags, mode&0o7777)
 	if e != 0 {
 		return nil, e
 	}
-	of := newOpenFile(f, flags&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_APPEND), r.abs)
-	of.fs = r.fs
+	of := kfile.NewOpenFile(f, flags&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_APPEND), r.abs)
+	of.FS = r.fs
 	return of, 0
 }
 
@@ -45,9 +46,9 @@ func sysOpenat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	fd, e := c.p.fdTable().install(of, 0, flags&linux.O_CLOEXEC != 0)
+	fd, e := c.p.fdTable().Install(of, 0, flags&linux.O_CLOEXEC != 0)
 	if e != 0 {
-		of.drop()
+		of.Drop()
 		return fail(e)
 	}
 	return ok(uint64(fd))
@@ -74,12 +75,12 @@ func statAt(c *call, dirfd int32, pathAddr uint64, flags uint32) (linux.Stat, er
 	if e == errno.ENOENT && flags&linux.AT_EMPTY_PATH != 0 {
 		if dirfd != linux.AT_FDCWD {
 			// Any descriptor, in the namespace or not (a pipe): fstat.
-			of, ok := c.p.fdTable().get(dirfd)
+			of, ok := c.p.fdTable().Get(dirfd)
 			if !ok {
 				return linux.Stat{}, errno.EBADF
 			}
-			defer of.drop()
-			return statOf(c, of.f)
+			defer of.Drop()
+			return kfile.StatOf(c.t, of.File)
 		}
 		p, e = ".", 0
 	}
@@ -90,7 +91,7 @@ func statAt(c *call, dirfd int32, pathAddr uint64, flags uint32) (linux.Stat, er
 	if e != 0 {
 		return linux.Stat{}, e
 	}
-	return r.fs.stat(c, r.at, flags&linux.AT_SYMLINK_NOFOLLOW)
+	return r.fs.Stat(c.t, r.at, flags&linux.AT_SYMLINK_NOFOLLOW)
 }
 
 // sysNewfstatat implements newfstatat(2) (fstatat).
@@ -147,9 +148,9 @@ func sysFaccessat2(c *call) result {
 		return fail(e)
 	}
 	if of != nil {
-		defer of.drop()
+		defer of.Drop()
 	}
-	return result{err: r.fs.access(c, r.at, uint32(c.arg(2)), flags)}
+	return result{err: r.fs.Access(c.t, r.at, uint32(c.arg(2)), flags)}
 }
 
 func sysFaccessat(c *call) result {
@@ -175,7 +176,7 @@ func sysReadlinkat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	target, e := r.fs.readlink(c, r.at)
+	target, e := r.fs.Readlink(c.t, r.at)
 	if e != 0 {
 		return fail(e)
 	}
@@ -201,8 +202,8 @@ func sysGetdents64(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	d, isDir := of.f.(directory)
+	defer of.Drop()
+	d, isDir := of.File.(kfile.Directory)
 	if !isDir {
 		return fail(errno.ENOTDIR)
 	}
@@ -210,27 +211,27 @@ func sysGetdents64(c *call) result {
 	if !userRange(c.arg(1), size) {
 		return fail(errno.EFAULT)
 	}
-	of.mu.Lock()
-	defer of.mu.Unlock()
-	ents, e := d.readdir(c, of.off)
+	of.Mu.Lock()
+	defer of.Mu.Unlock()
+	ents, e := d.Readdir(c.t, of.Off)
 	if e != 0 {
 		return fail(e)
 	}
 	var out []byte
-	next := of.off
+	next := of.Off
 	for _, ent := range ents {
-		reclen := (19 + len(ent.name) + 1 + 7) &^ 7
+		reclen := (19 + len(ent.Name) + 1 + 7) &^ 7
 		if uint64(len(out)+reclen) > size {
 			break
 		}
 		rec := make([]byte, reclen)
-		binary.LittleEndian.PutUint64(rec[0:], ent.ino)
-		binary.LittleEndian.PutUint64(rec[8:], uint64(ent.next))
+		binary.LittleEndian.PutUint64(rec[0:], ent.Ino)
+		binary.LittleEndian.PutUint64(rec[8:], uint64(ent.Next))
 		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
-		rec[18] = ent.typ
-		copy(rec[19:], ent.name)
+		rec[18] = ent.Type
+		copy(rec[19:], ent.Name)
 		out = append(out, rec...)
-		next = ent.next
+		next = ent.Next
 	}
 	if len(out) == 0 && len(ents) > 0 {
 		return fail(errno.EINVAL) // buffer too small for one entry
@@ -238,7 +239,7 @@ func sysGetdents64(c *call) result {
 	if err := c.as().CopyOut(c.arg(1), out); err != nil {
 		return fail(errno.EFAULT)
 	}
-	of.off = next
+	of.Off = next
 	return ok(uint64(len(out)))
 }
 
@@ -260,14 +261,14 @@ func sysGetcwd(c *call) result {
 // chdirTo makes r the current directory if it is a searchable
 // directory.
 func chdirTo(c *call, r resolved) result {
-	st, e := r.fs.stat(c, r.at, 0)
+	st, e := r.fs.Stat(c.t, r.at, 0)
 	if e != 0 {
 		return fail(e)
 	}
 	if st.Mode&linux.S_IFMT != linux.S_IFDIR {
 		return fail(errno.ENOTDIR)
 	}
-	if e := r.fs.access(c, r.at, fileproto.MayExec, 0); e != 0 {
+	if e := r.fs.Access(c.t, r.at, fileproto.MayExec, 0); e != 0 {
 		return fail(e)
 	}
 	c.p.mu.Lock()
@@ -295,12 +296,12 @@ func sysFchdir(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	if _, isDir := of.f.(directory); !isDir || of.fs == nil {
+	defer of.Drop()
+	if _, isDir := of.File.(kfile.Directory); !isDir || of.FS == nil {
 		return fail(errno.ENOTDIR)
 	}
 	c.p.mu.Lock()
-	c.p.cwd = of.path
+	c.p.cwd = of.Path
 	c.p.mu.Unlock()
 	return ok0()
 }

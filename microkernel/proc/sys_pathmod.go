@@ -8,6 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/kfile"
 	"valence.dev/servers/fs/fileproto"
 )
 
@@ -32,7 +33,7 @@ func (c *call) resolveArg(dirIdx, pathIdx int) (resolved, errno.Errno) {
 // emptyOK, an empty path names the descriptor at dirIdx itself (the
 // current directory for AT_FDCWD). The descriptor's open file, if it is
 // the target, is returned held, for the caller to drop once done with it.
-func (c *call) pathAt(dirIdx, pathIdx int, emptyOK bool) (resolved, *openFile, errno.Errno) {
+func (c *call) pathAt(dirIdx, pathIdx int, emptyOK bool) (resolved, *kfile.OpenFile, errno.Errno) {
 	p, e := c.pathArg(pathIdx)
 	if e == errno.ENOENT && emptyOK {
 		if c.i32(dirIdx) != linux.AT_FDCWD {
@@ -53,7 +54,7 @@ func sysMkdirat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	return result{err: r.fs.mkdir(c, r.at, uint32(c.arg(2))&0o7777&^c.p.getUmask())}
+	return result{err: r.fs.Mkdir(c.t, r.at, uint32(c.arg(2))&0o7777&^c.p.getUmask())}
 }
 
 func sysMkdir(c *call) result {
@@ -90,14 +91,14 @@ func sysUnlinkat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if r.at.rel == "" || r.at.rel == "/" {
+	if r.at.Rel == "" || r.at.Rel == "/" {
 		// The root of a mount: Linux says EBUSY for a mount point.
 		if flags&linux.AT_REMOVEDIR != 0 {
 			return fail(errno.EBUSY)
 		}
 		return fail(errno.EISDIR)
 	}
-	return result{err: r.fs.unlink(c, r.at, flags)}
+	return result{err: r.fs.Unlink(c.t, r.at, flags)}
 }
 
 func sysUnlink(c *call) result {
@@ -150,10 +151,10 @@ func sysRenameat2(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if a.at.rel == "" || b.at.rel == "" {
+	if a.at.Rel == "" || b.at.Rel == "" {
 		return fail(errno.EBUSY) // a mount point
 	}
-	return result{err: a.fs.rename(c, a.at, b.at, flags)}
+	return result{err: a.fs.Rename(c.t, a.at, b.at, flags)}
 }
 
 func sysRenameat(c *call) result {
@@ -179,7 +180,7 @@ func sysLinkat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	return result{err: a.fs.link(c, a.at, b.at, flags)}
+	return result{err: a.fs.Link(c.t, a.at, b.at, flags)}
 }
 
 func sysLink(c *call) result {
@@ -198,7 +199,7 @@ func sysSymlinkat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	return result{err: r.fs.symlink(c, target, r.at)}
+	return result{err: r.fs.Symlink(c.t, target, r.at)}
 }
 
 func sysSymlink(c *call) result {
@@ -208,16 +209,16 @@ func sysSymlink(c *call) result {
 
 // fileAt is the target of a call on an open descriptor (fchmod and the
 // like): only files in the namespace have attributes to change.
-func (c *call) fileAt(i int) (resolved, *openFile, errno.Errno) {
+func (c *call) fileAt(i int) (resolved, *kfile.OpenFile, errno.Errno) {
 	of, e := c.file(i)
 	if e != 0 {
 		return resolved{}, nil, e
 	}
-	if of.fs == nil {
-		of.drop()
+	if of.FS == nil {
+		of.Drop()
 		return resolved{}, nil, errno.EINVAL
 	}
-	return resolved{fs: of.fs, at: fsAt{f: of.f}, abs: of.path}, of, 0
+	return resolved{fs: of.FS, at: kfile.At{File: of.File}, abs: of.Path}, of, 0
 }
 
 // sysFchmodat implements fchmodat(2) (and fchmodat2's flags); sysChmod
@@ -231,7 +232,7 @@ func sysFchmodat(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	return result{err: r.fs.chmod(c, r.at, uint32(c.arg(2))&0o7777, flags)}
+	return result{err: r.fs.Chmod(c.t, r.at, uint32(c.arg(2))&0o7777, flags)}
 }
 
 func sysChmod(c *call) result {
@@ -244,8 +245,8 @@ func sysFchmod(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	return result{err: r.fs.chmod(c, r.at, uint32(c.arg(1))&0o7777, 0)}
+	defer of.Drop()
+	return result{err: r.fs.Chmod(c.t, r.at, uint32(c.arg(1))&0o7777, 0)}
 }
 
 // sysFchownat implements fchownat(2); sysChown, sysLchown and sysFchown,
@@ -260,9 +261,9 @@ func sysFchownat(c *call) result {
 		return fail(e)
 	}
 	if of != nil {
-		defer of.drop()
+		defer of.Drop()
 	}
-	return result{err: r.fs.chown(c, r.at, uint32(c.arg(2)), uint32(c.arg(3)), flags&linux.AT_SYMLINK_NOFOLLOW)}
+	return result{err: r.fs.Chown(c.t, r.at, uint32(c.arg(2)), uint32(c.arg(3)), flags&linux.AT_SYMLINK_NOFOLLOW)}
 }
 
 func sysChown(c *call) result {
@@ -280,8 +281,8 @@ func sysFchown(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	return result{err: r.fs.chown(c, r.at, uint32(c.arg(1)), uint32(c.arg(2)), 0)}
+	defer of.Drop()
+	return result{err: r.fs.Chown(c.t, r.at, uint32(c.arg(1)), uint32(c.arg(2)), 0)}
 }
 
 // sysUtimensat implements utimensat(2): a NULL path is the descriptor
@@ -311,7 +312,7 @@ func sysUtimensat(c *call) result {
 		}
 	}
 	var r resolved
-	var of *openFile
+	var of *kfile.OpenFile
 	var e errno.Errno
 	switch {
 	case c.arg(1) == 0 && c.i32(0) == linux.AT_FDCWD:
@@ -325,9 +326,9 @@ func sysUtimensat(c *call) result {
 		return fail(e)
 	}
 	if of != nil {
-		defer of.drop()
+		defer of.Drop()
 	}
-	return result{err: r.fs.utimens(c, r.at, atime, mtime, flags&linux.AT_SYMLINK_NOFOLLOW)}
+	return result{err: r.fs.Utimens(c.t, r.at, atime, mtime, flags&linux.AT_SYMLINK_NOFOLLOW)}
 }
 
 // sysTruncate implements truncate(2); sysFtruncate, ftruncate(2).
@@ -339,7 +340,7 @@ func sysTruncate(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	return result{err: r.fs.truncate(c, r.at, c.iarg(1))}
+	return result{err: r.fs.Truncate(c.t, r.at, c.iarg(1))}
 }
 
 func sysFtruncate(c *call) result {
@@ -350,11 +351,11 @@ func sysFtruncate(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	if of.flags&linux.O_ACCMODE == linux.O_RDONLY {
+	defer of.Drop()
+	if of.Flags&linux.O_ACCMODE == linux.O_RDONLY {
 		return fail(errno.EINVAL)
 	}
-	return result{err: r.fs.truncate(c, r.at, c.iarg(1))}
+	return result{err: r.fs.Truncate(c.t, r.at, c.iarg(1))}
 }
 
 // sysFallocate implements fallocate(2) for mode 0: the file grows to
@@ -372,18 +373,18 @@ func sysFallocate(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	if of.flags&linux.O_ACCMODE == linux.O_RDONLY {
+	defer of.Drop()
+	if of.Flags&linux.O_ACCMODE == linux.O_RDONLY {
 		return fail(errno.EBADF)
 	}
-	st, e := statOf(c, of.f)
+	st, e := kfile.StatOf(c.t, of.File)
 	if e != 0 {
 		return fail(e)
 	}
 	if st.Size >= off+n {
 		return ok0()
 	}
-	return result{err: r.fs.truncate(c, r.at, off+n)}
+	return result{err: r.fs.Truncate(c.t, r.at, off+n)}
 }
 
 // sysFsync implements fsync(2) and fdatasync(2): what was written
@@ -393,8 +394,8 @@ func sysFsync(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	return result{err: r.fs.fsync(c, of.f)}
+	defer of.Drop()
+	return result{err: r.fs.Fsync(c.t, of.File)}
 }
 
 // sysSync implements sync(2): every filesystem in the caller's
@@ -410,8 +411,8 @@ func sysSyncfs(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
-	return result{err: r.fs.sync(c)}
+	defer of.Drop()
+	return result{err: r.fs.Sync(c.t)}
 }
 
 // sysStatfs implements statfs(2); sysFstatfs, fstatfs(2).
@@ -420,7 +421,7 @@ func sysStatfs(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	if _, e := r.fs.stat(c, r.at, 0); e != 0 {
+	if _, e := r.fs.Stat(c.t, r.at, 0); e != 0 {
 		return fail(e)
 	}
 	return writeStatfs(c, r.fs)
@@ -431,12 +432,12 @@ func sysFstatfs(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
-	defer of.drop()
+	defer of.Drop()
 	return writeStatfs(c, r.fs)
 }
 
-func writeStatfs(c *call, fs filesystem) result {
-	st, e := fs.statfs(c)
+func writeStatfs(c *call, fs kfile.FS) result {
+	st, e := fs.Statfs(c.t)
 	if e != 0 {
 		return fail(e)
 	}

@@ -9,6 +9,7 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/ipc"
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/rt"
 )
@@ -28,7 +29,7 @@ func vfork(c *call, flags uint64) result {
 	}
 	parent.mu.Lock()
 	as := parent.as
-	child.files = parent.files.fork()
+	child.files = parent.files.Fork()
 	child.sigactions = parent.sigactions
 	child.args = parent.args
 	child.exe = parent.exe
@@ -59,7 +60,7 @@ func vfork(c *call, flags uint64) result {
 	// owns the stack both are using, so the parent must not run on, but
 	// it can die (the child keeps the address space alive).
 	for {
-		c.t.canBlock()
+		c.t.CanBlock()
 		select {
 		case <-done:
 			return ok(uint64(child.PID))
@@ -158,7 +159,7 @@ func sysExecve(c *call) result {
 	c.t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	c.t.clearChildTID = 0
 	p.mu.Unlock()
-	files.closeOnExec()
+	files.CloseOnExec()
 	old.Release() // destroyed once its threads (this one too) are out of it
 	if vfork != nil {
 		close(vfork)
@@ -208,7 +209,7 @@ func waitFor(c *call, pid int, nohang, keep bool) (*Process, errno.Errno) {
 		if nohang {
 			return nil, 0
 		}
-		if !c.t.canBlock() {
+		if !c.t.CanBlock() {
 			return nil, errno.EINTR
 		}
 		select {
@@ -333,12 +334,12 @@ func spawnRequest(c *call) (string, []string, []string, errno.Errno) {
 }
 
 // stdFiles gives a new child p's descriptors 0-2 and nothing else.
-func stdFiles(p *Process) *FDTable {
-	files := newFDTable()
+func stdFiles(p *Process) *kfile.FDTable {
+	files := kfile.NewFDTable()
 	t := p.fdTable()
 	for fd := int32(0); fd < 3; fd++ {
-		if of, found := t.get(fd); found {
-			files.installAt(of, fd, false)
+		if of, found := t.Get(fd); found {
+			files.InstallAt(of, fd, false)
 		}
 	}
 	return files

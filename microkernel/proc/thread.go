@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
-	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/microkernel/arch/amd64"
 	"valence.dev/microkernel/clock"
@@ -186,11 +185,11 @@ func (p *Process) addressSpace() *mmAS {
 // regs returns the thread's saved registers.
 func (t *Thread) regs() *amd64.Frame { return &t.ctx.Regs }
 
-// canBlock prepares the thread to block in a system call: it clears stale
+// CanBlock prepares the thread to block in a system call: it clears stale
 // interrupts and reports false if the call must not block at all because a
 // signal is already deliverable or the process is exiting (the call then
-// fails with EINTR). After canBlock, any new signal or kill sends on intr.
-func (t *Thread) canBlock() bool {
+// fails with EINTR). After CanBlock, any new signal or kill sends on intr.
+func (t *Thread) CanBlock() bool {
 	select {
 	case <-t.intr:
 	default:
@@ -204,7 +203,7 @@ func (t *Thread) canBlock() bool {
 // sleep blocks for d or until interrupted; it reports whether the full time
 // passed.
 func (t *Thread) sleep(d time.Duration) bool {
-	if !t.canBlock() {
+	if !t.CanBlock() {
 		return false
 	}
 	if d <= 0 {
@@ -218,30 +217,5 @@ func (t *Thread) sleep(d time.Duration) bool {
 		return true
 	case <-t.intr:
 		return false
-	}
-}
-
-// waitUntil is the shape of every blocking read: try, and if attempt says
-// it is not done, sleep until ev is signalled and try again. The wait
-// channel is taken before each attempt, so a signal between the attempt and
-// the sleep is not lost. A non-blocking caller gets EAGAIN instead of
-// sleeping; a signal or the process's death ends the wait with EINTR.
-func (t *Thread) waitUntil(ev *event, nonblock bool, attempt func() (n int, e errno.Errno, done bool)) (int, errno.Errno) {
-	for {
-		wait := ev.Wait()
-		if n, e, done := attempt(); done {
-			return n, e
-		}
-		if nonblock {
-			return 0, errno.EAGAIN
-		}
-		if !t.canBlock() {
-			return 0, errno.EINTR
-		}
-		select {
-		case <-wait:
-		case <-t.intr:
-			return 0, errno.EINTR
-		}
 	}
 }

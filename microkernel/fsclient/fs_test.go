@@ -1,4 +1,4 @@
-package proc
+package fsclient
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"valence.dev/ipc"
 	"valence.dev/ipc/rpc"
+	"valence.dev/microkernel/kfile"
+	"valence.dev/microkernel/kfile/kfiletest"
 	"valence.dev/microkernel/obj"
 	"valence.dev/servers/fs/blockdev"
 	"valence.dev/servers/fs/fileproto"
@@ -62,7 +64,7 @@ func serveFS(t *testing.T, f *fs.FS) *obj.Endpoint {
 	return ep
 }
 
-func newRemote(t *testing.T) (remoteFS, *fs.FS) {
+func newRemote(t *testing.T) (FS, *fs.FS) {
 	t.Helper()
 	dev := blockdev.NewMem(4096)
 	if err := fs.Mkfs(dev, fs.MkfsOptions{Volume: 3}); err != nil {
@@ -73,7 +75,7 @@ func newRemote(t *testing.T) (remoteFS, *fs.FS) {
 		t.Fatal(err)
 	}
 	ep := serveFS(t, f)
-	return remoteFS{m: &remoteMount{ep: ep, badge: 1}}, f
+	return New(ep, 1, 0, ""), f
 }
 
 func must(t *testing.T, e errno.Errno) {
@@ -93,27 +95,27 @@ func pattern(n int) []byte {
 
 func TestRemoteReadWrite(t *testing.T) {
 	rfs, _ := newRemote(t)
-	f, e := rfs.open(nil, fsAt{rel: "file"}, linux.O_CREAT|linux.O_RDWR, 0o644)
+	f, e := rfs.Open(nil, kfile.At{Rel: "file"}, linux.O_CREAT|linux.O_RDWR, 0o644)
 	must(t, e)
-	defer f.release()
+	defer f.Release()
 	data := pattern(3*fileproto.MaxInline + 17)
-	n, e := f.write(nil, data, 0, false)
+	n, e := f.Write(nil, data, 0, false)
 	must(t, e)
 	if n != len(data) {
 		t.Fatalf("wrote %d of %d", n, len(data))
 	}
 	got := make([]byte, len(data)+100)
-	n, e = f.read(nil, got, 0, false)
+	n, e = f.Read(nil, got, 0, false)
 	must(t, e)
 	if diff := cmp.Diff(data, got[:n]); diff != "" {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}
-	n, e = f.read(nil, got[:10], int64(len(data)-4), false)
+	n, e = f.Read(nil, got[:10], int64(len(data)-4), false)
 	must(t, e)
 	if n != 4 {
 		t.Errorf("read at the end: %d bytes, want 4", n)
 	}
-	st, e := rfs.stat(nil, fsAt{rel: "file"}, 0)
+	st, e := rfs.Stat(nil, kfile.At{Rel: "file"}, 0)
 	must(t, e)
 	if st.Size != int64(len(data)) || st.Mode != linux.S_IFREG|0o644 {
 		t.Errorf("stat: size %d mode %#o", st.Size, st.Mode)
@@ -122,14 +124,14 @@ func TestRemoteReadWrite(t *testing.T) {
 
 func TestRemoteAppend(t *testing.T) {
 	rfs, _ := newRemote(t)
-	a, e := rfs.open(nil, fsAt{rel: "log"}, linux.O_CREAT|linux.O_WRONLY|linux.O_APPEND, 0o600)
+	a, e := rfs.Open(nil, kfile.At{Rel: "log"}, linux.O_CREAT|linux.O_WRONLY|linux.O_APPEND, 0o600)
 	must(t, e)
-	defer a.release()
-	b, e := rfs.open(nil, fsAt{rel: "log"}, linux.O_WRONLY|linux.O_APPEND, 0)
+	defer a.Release()
+	b, e := rfs.Open(nil, kfile.At{Rel: "log"}, linux.O_WRONLY|linux.O_APPEND, 0)
 	must(t, e)
-	defer b.release()
-	for i, f := range []file{a, b, a} {
-		_, end, e := f.(endWriter).writeEnd(nil, []byte(fmt.Sprint(i)), 0)
+	defer b.Release()
+	for i, f := range []kfile.File{a, b, a} {
+		_, end, e := f.(kfile.EndWriter).WriteEnd(nil, []byte(fmt.Sprint(i)), 0)
 		must(t, e)
 		if end != int64(i+1) {
 			t.Errorf("append %d: end %d", i, end)
@@ -139,33 +141,33 @@ func TestRemoteAppend(t *testing.T) {
 
 func TestRemoteReaddir(t *testing.T) {
 	rfs, _ := newRemote(t)
-	must(t, rfs.mkdir(nil, fsAt{rel: "d"}, 0o755))
+	must(t, rfs.Mkdir(nil, kfile.At{Rel: "d"}, 0o755))
 	want := []string{".", ".."}
 	for i := range 300 {
 		name := fmt.Sprintf("entry-%03d-%0*d", i, i%40, 0)
-		f, e := rfs.open(nil, fsAt{rel: "d/" + name}, linux.O_CREAT|linux.O_WRONLY, 0o644)
+		f, e := rfs.Open(nil, kfile.At{Rel: "d/" + name}, linux.O_CREAT|linux.O_WRONLY, 0o644)
 		must(t, e)
-		f.release()
+		f.Release()
 		want = append(want, name)
 	}
-	df, e := rfs.open(nil, fsAt{rel: "d"}, linux.O_RDONLY|linux.O_DIRECTORY, 0)
+	df, e := rfs.Open(nil, kfile.At{Rel: "d"}, linux.O_RDONLY|linux.O_DIRECTORY, 0)
 	must(t, e)
-	defer df.release()
-	d := df.(directory)
+	defer df.Release()
+	d := df.(kfile.Directory)
 	// As a program with a small buffer: three entries a call.
 	var got []string
 	var positions []int64
 	pos := int64(0)
 	for {
-		ents, e := d.readdir(nil, pos)
+		ents, e := d.Readdir(nil, pos)
 		must(t, e)
 		if len(ents) == 0 {
 			break
 		}
 		for _, ent := range ents[:min(3, len(ents))] {
 			positions = append(positions, pos)
-			got = append(got, ent.name)
-			pos = ent.next
+			got = append(got, ent.Name)
+			pos = ent.Next
 		}
 	}
 	sorted := func(s []string) []string { s = append([]string(nil), s...); sort.Strings(s); return s }
@@ -174,9 +176,9 @@ func TestRemoteReaddir(t *testing.T) {
 	}
 	// seekdir back into the middle, then to the start.
 	for _, i := range []int{150, 7, 0, 299} {
-		ents, e := d.readdir(nil, positions[i])
+		ents, e := d.Readdir(nil, positions[i])
 		must(t, e)
-		if len(ents) == 0 || ents[0].name != got[i] {
+		if len(ents) == 0 || ents[0].Name != got[i] {
 			t.Errorf("readdir at position %d: %v, want %s first", positions[i], ents[:min(1, len(ents))], got[i])
 		}
 	}
@@ -184,46 +186,46 @@ func TestRemoteReaddir(t *testing.T) {
 
 func TestRemoteNames(t *testing.T) {
 	rfs, _ := newRemote(t)
-	must(t, rfs.mkdir(nil, fsAt{rel: "a"}, 0o755))
-	if e := rfs.mkdir(nil, fsAt{rel: "a"}, 0o755); e != errno.EEXIST {
+	must(t, rfs.Mkdir(nil, kfile.At{Rel: "a"}, 0o755))
+	if e := rfs.Mkdir(nil, kfile.At{Rel: "a"}, 0o755); e != errno.EEXIST {
 		t.Errorf("mkdir twice: %v", e)
 	}
-	f, e := rfs.open(nil, fsAt{rel: "a/f"}, linux.O_CREAT|linux.O_WRONLY, 0o644)
+	f, e := rfs.Open(nil, kfile.At{Rel: "a/f"}, linux.O_CREAT|linux.O_WRONLY, 0o644)
 	must(t, e)
-	f.release()
-	must(t, rfs.rename(nil, fsAt{rel: "a/f"}, fsAt{rel: "a/g"}, 0))
-	must(t, rfs.link(nil, fsAt{rel: "a/g"}, fsAt{rel: "h"}, 0))
-	must(t, rfs.symlink(nil, "a/g", fsAt{rel: "s"}))
-	target, e := rfs.readlink(nil, fsAt{rel: "s"})
+	f.Release()
+	must(t, rfs.Rename(nil, kfile.At{Rel: "a/f"}, kfile.At{Rel: "a/g"}, 0))
+	must(t, rfs.Link(nil, kfile.At{Rel: "a/g"}, kfile.At{Rel: "h"}, 0))
+	must(t, rfs.Symlink(nil, "a/g", kfile.At{Rel: "s"}))
+	target, e := rfs.Readlink(nil, kfile.At{Rel: "s"})
 	must(t, e)
 	if target != "a/g" {
 		t.Errorf("readlink: %q", target)
 	}
-	st, e := rfs.stat(nil, fsAt{rel: "h"}, 0)
+	st, e := rfs.Stat(nil, kfile.At{Rel: "h"}, 0)
 	must(t, e)
 	if st.Nlink != 2 {
 		t.Errorf("nlink %d, want 2", st.Nlink)
 	}
-	must(t, rfs.chmod(nil, fsAt{rel: "s"}, 0o600, 0))
-	if st, _ := rfs.stat(nil, fsAt{rel: "a/g"}, 0); st.Mode&0o777 != 0o600 {
+	must(t, rfs.Chmod(nil, kfile.At{Rel: "s"}, 0o600, 0))
+	if st, _ := rfs.Stat(nil, kfile.At{Rel: "a/g"}, 0); st.Mode&0o777 != 0o600 {
 		t.Errorf("chmod through a symlink: mode %#o", st.Mode)
 	}
 	for _, tc := range []struct {
 		name string
 		e    errno.Errno
 	}{
-		{"unlink a directory", rfs.unlink(nil, fsAt{rel: "a"}, 0)},
-		{"rmdir a non-empty one", rfs.unlink(nil, fsAt{rel: "a"}, linux.AT_REMOVEDIR)},
-		{"a trailing slash on a file", func() errno.Errno { _, e := rfs.stat(nil, fsAt{rel: "h/"}, 0); return e }()},
-		{"missing", func() errno.Errno { _, e := rfs.open(nil, fsAt{rel: "nope"}, 0, 0); return e }()},
+		{"unlink a directory", rfs.Unlink(nil, kfile.At{Rel: "a"}, 0)},
+		{"rmdir a non-empty one", rfs.Unlink(nil, kfile.At{Rel: "a"}, linux.AT_REMOVEDIR)},
+		{"a trailing slash on a file", func() errno.Errno { _, e := rfs.Stat(nil, kfile.At{Rel: "h/"}, 0); return e }()},
+		{"missing", func() errno.Errno { _, e := rfs.Open(nil, kfile.At{Rel: "nope"}, 0, 0); return e }()},
 	} {
 		if tc.e == 0 {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
-	must(t, rfs.unlink(nil, fsAt{rel: "a/g"}, 0))
-	must(t, rfs.unlink(nil, fsAt{rel: "a"}, linux.AT_REMOVEDIR))
-	sfs, e := rfs.statfs(nil)
+	must(t, rfs.Unlink(nil, kfile.At{Rel: "a/g"}, 0))
+	must(t, rfs.Unlink(nil, kfile.At{Rel: "a"}, linux.AT_REMOVEDIR))
+	sfs, e := rfs.Statfs(nil)
 	must(t, e)
 	if sfs.Type != fileproto.Magic || sfs.Blocks == 0 {
 		t.Errorf("statfs: %+v", sfs)
@@ -234,15 +236,15 @@ func TestRemoteNames(t *testing.T) {
 // replacement serves files opened before it by reopening them.
 func TestRemoteRestart(t *testing.T) {
 	rfs, f := newRemote(t)
-	w, e := rfs.open(nil, fsAt{rel: "kept"}, linux.O_CREAT|linux.O_RDWR, 0o644)
+	w, e := rfs.Open(nil, kfile.At{Rel: "kept"}, linux.O_CREAT|linux.O_RDWR, 0o644)
 	must(t, e)
-	defer w.release()
-	if _, e := w.write(nil, []byte("before"), 0, false); e != 0 {
+	defer w.Release()
+	if _, e := w.Write(nil, []byte("before"), 0, false); e != 0 {
 		t.Fatal(e)
 	}
 	rfs.m.ep.Kill()
 	done := make(chan errno.Errno, 1)
-	go func() { _, e := w.read(nil, make([]byte, 8), 0, false); done <- e }()
+	go func() { _, e := w.Read(nil, make([]byte, 8), 0, false); done <- e }()
 	select {
 	case e := <-done:
 		if e != errno.EIO {
@@ -253,9 +255,52 @@ func TestRemoteRestart(t *testing.T) {
 	}
 	rfs.m.replace(serveFS(t, f), 1)
 	got := make([]byte, 16)
-	n, e := w.read(nil, got, 0, false)
+	n, e := w.Read(nil, got, 0, false)
 	must(t, e)
 	if string(got[:n]) != "before" {
 		t.Errorf("after the restart: %q", got[:n])
+	}
+}
+
+// inCallCaller is a caller that records whether it was marked as in an
+// IPC call during each server call.
+type inCallCaller struct {
+	*kfiletest.Caller
+	marks int
+}
+
+func (c *inCallCaller) SetInCall(on bool) {
+	if on {
+		c.marks++
+	}
+	c.Caller.SetInCall(on)
+}
+
+// TestRemoteWithCaller: calls made for a thread (rather than the
+// kernel's own) go through, and mark the thread as in a call only
+// while they wait; a signal does not cut a call short.
+func TestRemoteWithCaller(t *testing.T) {
+	rfs, _ := newRemote(t)
+	c := &inCallCaller{Caller: kfiletest.NewCaller(5)}
+	f, e := rfs.Open(c, kfile.At{Rel: "mine"}, linux.O_CREAT|linux.O_RDWR, 0o600)
+	must(t, e)
+	defer f.Release()
+	c.Interrupt() // pending: must not fail the calls below
+	if n, e := f.Write(c, []byte("data"), 0, false); n != 4 || e != 0 {
+		t.Fatalf("Write = %d, %v", n, e)
+	}
+	got := make([]byte, 8)
+	n, e := f.Read(c, got, 0, false)
+	must(t, e)
+	if string(got[:n]) != "data" {
+		t.Errorf("read back %q", got[:n])
+	}
+	if c.marks < 3 || c.InCall() {
+		t.Errorf("in-call marks %d (want one per call, 3 or more), still marked %v", c.marks, c.InCall())
+	}
+	st, e := kfile.StatOf(c, f)
+	must(t, e)
+	if st.Size != 4 {
+		t.Errorf("StatOf: size %d, want 4", st.Size)
 	}
 }

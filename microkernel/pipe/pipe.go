@@ -1,45 +1,47 @@
-package proc
+package pipe
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
-	"valence.dev/microkernel/mm"
+	"valence.dev/microkernel/kfile"
 )
 
-// pipeCapacity is the pipe buffer size, Linux's default.
-const pipeCapacity = 64 << 10
+// Capacity is the pipe buffer size, Linux's default.
+const Capacity = 64 << 10
 
-// pipeMin is what a pipe may always hold, however short of memory the
+// Min is what a pipe may always hold, however short of memory the
 // kernel is (write): a page, so that a reader always gets something.
-const pipeMin = 4096
+const Min = 4096
 
-// pipeQuota is how many bytes of pipe buffers a process's pipes may hold
-// in all before each of its pipes holds only pipeMin: the buffers are
+// Quota is how many bytes of pipe buffers a process's pipes may hold
+// in all before each of its pipes holds only Min: the buffers are
 // kernel heap, and a process that fills pipes nobody reads must not spend
 // more of it than this (Linux's pipe-user-pages-soft plays this part).
-const pipeQuota = 16 << 20
+const Quota = 16 << 20
 
 // pipe is the buffer shared by a pipe's two ends. The bytes it holds are
-// charged to the process that created it (acct), which the out-of-memory
+// charged to the process that created it (charge), which the out-of-memory
 // killer counts, until they are read or the pipe goes.
 type pipe struct {
 	mu      sync.Mutex
 	buf     []byte
-	charged int // bytes of buf charged to acct
-	acct    *account
+	charged int           // bytes of buf charged to charge
+	charge  *atomic.Int64 // the creator's pipe bytes; nil: not charged
+	canGrow func(bytes uint64) bool
 	readers int
 	writers int
-	ev      *event // any change: data, space, an end closed
+	ev      *kfile.Event // any change: data, space, an end closed
 	ino     uint64
 }
 
 // recharge brings the creator's charge in line with the buffer; p.mu held.
 func (p *pipe) recharge() {
-	if d := len(p.buf) - p.charged; d != 0 && p.acct != nil {
-		p.acct.pipeBytes.Add(int64(d))
+	if d := len(p.buf) - p.charged; d != 0 && p.charge != nil {
+		p.charge.Add(int64(d))
 	}
 	p.charged = len(p.buf)
 }
@@ -47,29 +49,33 @@ func (p *pipe) recharge() {
 // overQuota reports whether the creator's pipes hold their quota; p.mu
 // held.
 func (p *pipe) overQuota(more int) bool {
-	return p.acct != nil && p.acct.pipeBytes.Load()+int64(more) > pipeQuota
+	return p.charge != nil && p.charge.Load()+int64(more) > Quota
 }
 
-type pipeEnd struct {
+// End is one end of a pipe, a kfile.File.
+type End struct {
 	p        *pipe
 	isWriter bool
 }
 
-func newPipe(acct *account) (r, w *pipeEnd) {
-	root.mu.Lock()
-	root.ino++
-	ino := root.ino
-	root.mu.Unlock()
-	p := &pipe{readers: 1, writers: 1, ev: newEvent(), ino: ino, acct: acct}
-	return &pipeEnd{p: p}, &pipeEnd{p: p, isWriter: true}
+// New makes a pipe with inode number ino. charge counts the bytes its
+// buffer holds (nil: none is counted); canGrow reports whether the
+// kernel heap may grow by so many bytes (mm.KernelCanGrow), and when it
+// may not, the buffer holds at most Min.
+func New(ino uint64, charge *atomic.Int64, canGrow func(bytes uint64) bool) (r, w *End) {
+	p := &pipe{readers: 1, writers: 1, ev: kfile.NewEvent(), ino: ino, charge: charge, canGrow: canGrow}
+	return &End{p: p}, &End{p: p, isWriter: true}
 }
 
-func (e *pipeEnd) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
+// Ino is the pipe's inode number (/proc/<pid>/fd shows it).
+func (e *End) Ino() uint64 { return e.p.ino }
+
+func (e *End) Read(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
 	if e.isWriter {
 		return 0, errno.EBADF
 	}
 	p := e.p
-	return t.waitUntil(p.ev, nonblock, func() (int, errno.Errno, bool) {
+	return kfile.WaitUntil(c, p.ev, nonblock, func() (int, errno.Errno, bool) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if len(p.buf) > 0 {
@@ -86,7 +92,7 @@ func (e *pipeEnd) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.
 	})
 }
 
-func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
+func (e *End) Write(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
 	if !e.isWriter {
 		return 0, errno.EBADF
 	}
@@ -97,20 +103,20 @@ func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno
 		p.mu.Lock()
 		if p.readers == 0 {
 			p.mu.Unlock()
-			t.postSignal(linux.SIGPIPE, sigDetail{code: linux.SI_USER, pid: int32(t.proc.PID)})
+			c.Raise(linux.SIGPIPE)
 			if done > 0 {
 				return done, 0
 			}
 			return 0, errno.EPIPE
 		}
-		space := pipeCapacity - len(p.buf)
-		if want := min(space, len(b)-done); want > 0 && (p.overQuota(want) || !mm.KernelCanGrow(uint64(want))) {
+		space := Capacity - len(p.buf)
+		if want := min(space, len(b)-done); want > 0 && (p.overQuota(want) || !p.canGrow(uint64(want))) {
 			// The kernel is short of memory, or the creator's pipes hold
 			// their quota: the buffer, which is kernel heap, holds at most
 			// a page, so a process cannot spend the kernel's memory on
 			// pipes nobody reads (its readers still get data, and room
 			// comes back as they read).
-			space = max(pipeMin-len(p.buf), 0)
+			space = max(Min-len(p.buf), 0)
 		}
 		if space > 0 {
 			n := min(space, len(b)-done)
@@ -128,7 +134,7 @@ func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno
 			}
 			return 0, errno.EAGAIN
 		}
-		if !t.canBlock() {
+		if !c.CanBlock() {
 			if done > 0 {
 				return done, 0
 			}
@@ -136,7 +142,7 @@ func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno
 		}
 		select {
 		case <-wait:
-		case <-t.intr:
+		case <-c.Interrupted():
 			if done > 0 {
 				return done, 0
 			}
@@ -146,13 +152,13 @@ func (e *pipeEnd) write(t *Thread, b []byte, _ int64, nonblock bool) (int, errno
 	return done, 0
 }
 
-func (e *pipeEnd) seekable() bool { return false }
+func (e *End) Seekable() bool { return false }
 
-func (e *pipeEnd) stat() linux.Stat {
+func (e *End) Stat() linux.Stat {
 	return linux.Stat{Dev: 2, Ino: e.p.ino, Mode: linux.S_IFIFO | 0o600, Nlink: 1, Blksize: 4096}
 }
 
-func (e *pipeEnd) poll() (uint32, *event) {
+func (e *End) Poll() (uint32, *kfile.Event) {
 	p := e.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -160,7 +166,7 @@ func (e *pipeEnd) poll() (uint32, *event) {
 	if e.isWriter {
 		if p.readers == 0 {
 			ev |= linux.EPOLLERR
-		} else if len(p.buf) < pipeCapacity {
+		} else if len(p.buf) < Capacity {
 			ev |= linux.EPOLLOUT
 		}
 	} else {
@@ -174,7 +180,7 @@ func (e *pipeEnd) poll() (uint32, *event) {
 	return ev, p.ev
 }
 
-func (e *pipeEnd) release() {
+func (e *End) Release() {
 	p := e.p
 	p.mu.Lock()
 	if e.isWriter {

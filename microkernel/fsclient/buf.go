@@ -1,8 +1,9 @@
-package proc
+package fsclient
 
 import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/obj"
 	"valence.dev/servers/fs/fileproto"
@@ -51,7 +52,7 @@ func (b *sharedBuf) copyIn(off uint64, src []byte) {
 
 // getBuf returns a free buffer of the mount's current server, attaching
 // one if there are fewer than kernelBuffers; nil: go inline.
-func (m *remoteMount) getBuf(c *call) *sharedBuf {
+func (m *mount) getBuf(c kfile.Caller) *sharedBuf {
 	_, _, gen := m.current()
 	m.bufMu.Lock()
 	for len(m.free) > 0 {
@@ -82,7 +83,7 @@ func (m *remoteMount) getBuf(c *call) *sharedBuf {
 }
 
 // putBuf gives a buffer back for the next transfer.
-func (m *remoteMount) putBuf(b *sharedBuf) {
+func (m *mount) putBuf(b *sharedBuf) {
 	if b == nil {
 		return
 	}
@@ -101,7 +102,7 @@ func (m *remoteMount) putBuf(b *sharedBuf) {
 // serverGone lets go of the free buffers of a server that died: the
 // kernel's references would otherwise keep its memory (charged to it)
 // until the mount is next used with a new server.
-func (m *remoteMount) serverGone() {
+func (m *mount) serverGone() {
 	m.bufMu.Lock()
 	free := m.free
 	m.free = nil
@@ -113,26 +114,24 @@ func (m *remoteMount) serverGone() {
 }
 
 // attach asks the server for a buffer and takes hold of its memory.
-func (m *remoteMount) attach(c *call, gen uint64) (*sharedBuf, errno.Errno) {
-	var tr *transit
-	var t *Thread
-	if c != nil {
-		t = c.t
-	}
-	cl := fileproto.Client{T: kernelTransport{m: m, t: t, keep: &tr}}
+func (m *mount) attach(c kfile.Caller, gen uint64) (*sharedBuf, errno.Errno) {
+	var tr Handles
+	cl := fileproto.Client{T: kernelTransport{m: m, t: c, keep: &tr}}
 	rep, err := cl.Attach(bg, kernelBufferLen)
-	defer tr.drop() // the kernel keeps a mapping reference, not the handle
+	if tr != nil {
+		defer tr.Drop() // the kernel keeps a mapping reference, not the handle
+	}
 	if err != nil {
 		return nil, rpcErrno(err)
 	}
 	if tr == nil || rep.Size < kernelBufferLen {
 		return nil, errno.EIO
 	}
-	cp, err := tr.table.Lookup(rep.Mem, 0)
-	if err != nil {
+	o, found := tr.Object(rep.Mem)
+	if !found {
 		return nil, errno.EIO
 	}
-	mem, isMem := cp.Object.(*obj.Memory)
+	mem, isMem := o.(*obj.Memory)
 	if !isMem {
 		return nil, errno.EIO
 	}

@@ -1,4 +1,4 @@
-package proc
+package tty
 
 import (
 	"sync"
@@ -6,36 +6,53 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
-	"valence.dev/microkernel/console"
+	"valence.dev/microkernel/kfile"
 )
 
-// consoleTTY is the serial console as a terminal for user programs, with
+// Console is the serial console as a terminal for user programs, with
 // a canonical ("cooked") line discipline: input is echoed, edited with
 // backspace and ^U, and delivered a line at a time; ^D at the start of a
 // line is end of file; ^C discards the line and sends SIGINT to the
 // foreground process (the last process that read from the console).
-type consoleTTY struct {
+type Console struct {
+	dev        Device
+	interrupt  func(pid int) // sends SIGINT to process pid
 	start      sync.Once
 	mu         sync.Mutex
-	line       []byte
-	ready      []byte
-	eofs       int
-	ev         *event
+	line       []byte // being edited
+	ready      []byte // complete lines, not read yet
+	eofs       int    // ^Ds typed at the start of a line, not read yet
+	ev         *kfile.Event
 	foreground int // PID
 }
 
-var theConsole = &consoleTTY{ev: newEvent()}
+// Device is the hardware under the terminal: package console's serial
+// port in the kernel, a fake in tests.
+type Device interface {
+	// Read blocks until there is input and returns how much it put in b.
+	Read(b []byte) int
+	// Write writes b out and returns how much it wrote.
+	Write(b []byte) int
+}
 
-func (c *consoleTTY) reader() {
+// New returns a terminal on dev; interrupt sends SIGINT to a process
+// (^C). Input is read from dev once a program first reads or polls the
+// terminal, so that the kernel's own use of the console before then is
+// not disturbed.
+func New(dev Device, interrupt func(pid int)) *Console {
+	return &Console{dev: dev, interrupt: interrupt, ev: kfile.NewEvent()}
+}
+
+func (c *Console) reader() {
 	buf := make([]byte, 256)
 	for {
-		n := console.Read(buf)
+		n := c.dev.Read(buf)
 		c.input(buf[:n])
 	}
 }
 
 // input runs the line discipline over newly typed bytes.
-func (c *consoleTTY) input(b []byte) {
+func (c *Console) input(b []byte) {
 	var echo []byte
 	var interrupt int
 	c.mu.Lock()
@@ -76,22 +93,20 @@ func (c *consoleTTY) input(b []byte) {
 	}
 	c.mu.Unlock()
 	if len(echo) > 0 {
-		console.Write(echo)
+		c.dev.Write(echo)
 	}
 	c.ev.Signal()
 	if interrupt != 0 {
-		if p, ok := Lookup(interrupt); ok && p != nil {
-			p.postProcessSignal(linux.SIGINT)
-		}
+		c.interrupt(interrupt)
 	}
 }
 
-func (c *consoleTTY) read(t *Thread, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
+func (c *Console) Read(t kfile.Caller, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
 	c.start.Do(func() { go c.reader() })
 	c.mu.Lock()
-	c.foreground = t.proc.PID
+	c.foreground = t.PID()
 	c.mu.Unlock()
-	return t.waitUntil(c.ev, nonblock, func() (int, errno.Errno, bool) {
+	return kfile.WaitUntil(t, c.ev, nonblock, func() (int, errno.Errno, bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.ready) > 0 {
@@ -115,15 +130,17 @@ func (c *consoleTTY) read(t *Thread, b []byte, _ int64, nonblock bool) (int, err
 	})
 }
 
-func (c *consoleTTY) write(_ *Thread, b []byte, _ int64, _ bool) (int, errno.Errno) {
-	return console.Write(b), 0
+func (c *Console) Write(_ kfile.Caller, b []byte, _ int64, _ bool) (int, errno.Errno) {
+	return c.dev.Write(b), 0
 }
 
-func (c *consoleTTY) seekable() bool { return false }
+func (c *Console) Seekable() bool { return false }
 
-func (c *consoleTTY) stat() linux.Stat { return devStat(c) }
+func (c *Console) Stat() linux.Stat {
+	return linux.Stat{Dev: 1, Mode: linux.S_IFCHR | 0o666, Nlink: 1, Rdev: c.Rdev(), Blksize: 4096}
+}
 
-func (c *consoleTTY) poll() (uint32, *event) {
+func (c *Console) Poll() (uint32, *kfile.Event) {
 	c.start.Do(func() { go c.reader() })
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -134,12 +151,14 @@ func (c *consoleTTY) poll() (uint32, *event) {
 	return ev, c.ev
 }
 
-func (c *consoleTTY) release()     {}
-func (c *consoleTTY) rdev() uint64 { return mkdev(5, 1) }
+func (c *Console) Release() {}
 
-// termios reports the console's terminal settings (TCGETS): canonical
+// Rdev is the console's device number, 5:1 as on Linux.
+func (c *Console) Rdev() uint64 { return 5<<8 | 1 }
+
+// Termios reports the console's terminal settings (TCGETS): canonical
 // mode with echo, as the line discipline above implements.
-func (c *consoleTTY) termios() linux.KernelTermios {
+func (c *Console) Termios() linux.KernelTermios {
 	var t linux.KernelTermios
 	t.InputFlags = linux.ICRNL | linux.IXON
 	t.OutputFlags = linux.OPOST | linux.ONLCR

@@ -1,4 +1,4 @@
-package proc
+package fsclient
 
 import (
 	"sync"
@@ -6,12 +6,13 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/microkernel/kfile"
 	"valence.dev/servers/fs/fileproto"
 )
 
-// remoteFile is a file open on a file server.
-type remoteFile struct {
-	fs    remoteFS
+// file is a file open on a file server.
+type file struct {
+	fs    FS
 	rel   string // its path in the mount, to reopen it on a restarted server
 	flags uint32 // as opened
 	isDir bool
@@ -24,7 +25,7 @@ type remoteFile struct {
 
 // id returns the file's id on the mount's current server, reopening
 // the file there if the server was replaced since it was opened.
-func (f *remoteFile) id(c *call) (uint32, errno.Errno) {
+func (f *file) id(c kfile.Caller) (uint32, errno.Errno) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, _, gen := f.fs.m.current()
@@ -36,7 +37,7 @@ func (f *remoteFile) id(c *call) (uint32, errno.Errno) {
 	}
 	flags := f.flags &^ (linux.O_CREAT | linux.O_EXCL | linux.O_TRUNC | linux.O_CLOEXEC |
 		linux.O_NONBLOCK | linux.O_NOCTTY | linux.O_LARGEFILE)
-	rep, err := f.fs.client(c).Open(bg, fileproto.OpenRequest{Cred: c.fsCred(), At: fileproto.At{Path: f.rel}, Flags: flags})
+	rep, err := f.fs.client(c).Open(bg, fileproto.OpenRequest{Cred: cred(c), At: fileproto.At{Path: f.rel}, Flags: flags})
 	f.gen = gen
 	if err != nil {
 		f.broken = true
@@ -46,18 +47,10 @@ func (f *remoteFile) id(c *call) (uint32, errno.Errno) {
 	return f.fid, 0
 }
 
-func (f *remoteFile) call(t *Thread) *call {
-	if t == nil {
-		return nil
-	}
-	return &call{t: t, p: t.proc}
-}
-
-func (f *remoteFile) read(t *Thread, b []byte, off int64, nonblock bool) (int, errno.Errno) {
+func (f *file) Read(c kfile.Caller, b []byte, off int64, nonblock bool) (int, errno.Errno) {
 	if f.isDir {
 		return 0, errno.EISDIR
 	}
-	c := f.call(t)
 	fid, e := f.id(c)
 	if e != 0 {
 		return 0, e
@@ -101,15 +94,14 @@ func (f *remoteFile) read(t *Thread, b []byte, off int64, nonblock bool) (int, e
 	return done, 0
 }
 
-func (f *remoteFile) write(t *Thread, b []byte, off int64, nonblock bool) (int, errno.Errno) {
-	n, _, e := f.writeEnd(t, b, off)
+func (f *file) Write(c kfile.Caller, b []byte, off int64, nonblock bool) (int, errno.Errno) {
+	n, _, e := f.WriteEnd(c, b, off)
 	return n, e
 }
 
-// writeEnd writes b at off (at the end, for O_APPEND) and returns the
-// offset just past what it wrote.
-func (f *remoteFile) writeEnd(t *Thread, b []byte, off int64) (int, int64, errno.Errno) {
-	c := f.call(t)
+// WriteEnd implements kfile.EndWriter: it writes b at off (at the end,
+// for O_APPEND) and returns the offset just past what it wrote.
+func (f *file) WriteEnd(c kfile.Caller, b []byte, off int64) (int, int64, errno.Errno) {
 	fid, e := f.id(c)
 	if e != 0 {
 		return 0, off, e
@@ -147,14 +139,15 @@ func (f *remoteFile) writeEnd(t *Thread, b []byte, off int64) (int, int64, errno
 	return done, end, 0
 }
 
-func (f *remoteFile) seekable() bool { return true }
+func (f *file) Seekable() bool { return true }
 
-func (f *remoteFile) stat() linux.Stat {
-	st, _ := f.fstat(nil)
+func (f *file) Stat() linux.Stat {
+	st, _ := f.Fstat(nil)
 	return st
 }
 
-func (f *remoteFile) fstat(c *call) (linux.Stat, errno.Errno) {
+// Fstat implements kfile.Statter: unlike Stat, it reports a failure.
+func (f *file) Fstat(c kfile.Caller) (linux.Stat, errno.Errno) {
 	fid, e := f.id(c)
 	if e != 0 {
 		return linux.Stat{}, e
@@ -166,11 +159,11 @@ func (f *remoteFile) fstat(c *call) (linux.Stat, errno.Errno) {
 	return linuxStat(st), 0
 }
 
-func (f *remoteFile) poll() (uint32, *event) { return linux.EPOLLIN | linux.EPOLLOUT, nil }
+func (f *file) Poll() (uint32, *kfile.Event) { return linux.EPOLLIN | linux.EPOLLOUT, nil }
 
-// release closes the id on the server, unless the server is not the one
+// Release closes the id on the server, unless the server is not the one
 // that gave it.
-func (f *remoteFile) release() {
+func (f *file) Release() {
 	f.fs.m.closed()
 	f.mu.Lock()
 	_, _, gen := f.fs.m.current()
@@ -182,21 +175,21 @@ func (f *remoteFile) release() {
 	}
 }
 
-// remoteDir is a directory open on a file server. The server keeps the
+// dir is a directory open on a file server. The server keeps the
 // position of its entry stream; the kernel keeps the last batch, so that
 // entries that did not fit a program's buffer are not lost, and maps the
 // program's positions (d_off) onto the stream.
-type remoteDir struct {
-	*remoteFile
+type dir struct {
+	*file
 
 	dmu     sync.Mutex
-	batch   []dirent
+	batch   []kfile.Dirent
 	batchAt int64 // position of batch[0]
 	next    int64 // position after the last entry the server gave
 	end     bool
 }
 
-func (d *remoteDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
+func (d *dir) Readdir(c kfile.Caller, pos int64) ([]kfile.Dirent, errno.Errno) {
 	d.dmu.Lock()
 	defer d.dmu.Unlock()
 	if ents, ok := d.from(pos); ok {
@@ -233,20 +226,20 @@ func (d *remoteDir) readdir(c *call, pos int64) ([]dirent, errno.Errno) {
 const maxSeekBatches = 1 << 14
 
 // from returns the batch's entries from position pos on.
-func (d *remoteDir) from(pos int64) ([]dirent, bool) {
+func (d *dir) from(pos int64) ([]kfile.Dirent, bool) {
 	at := d.batchAt
 	for i := range d.batch {
 		if at == pos {
 			return d.batch[i:], true
 		}
-		at = d.batch[i].next
+		at = d.batch[i].Next
 	}
 	return nil, false
 }
 
 // fetch reads the next batch from the server (from the first entry if
 // restart).
-func (d *remoteDir) fetch(c *call, restart bool) errno.Errno {
+func (d *dir) fetch(c kfile.Caller, restart bool) errno.Errno {
 	fid, e := d.id(c)
 	if e != 0 {
 		return e
@@ -261,7 +254,7 @@ func (d *remoteDir) fetch(c *call, restart bool) errno.Errno {
 	d.batchAt = d.next
 	d.batch = d.batch[:0]
 	for _, ent := range rep.Entries {
-		d.batch = append(d.batch, dirent{ino: ent.Ino, next: ent.Off, typ: ent.Type, name: ent.Name})
+		d.batch = append(d.batch, kfile.Dirent{Ino: ent.Ino, Next: ent.Off, Type: ent.Type, Name: ent.Name})
 		d.next = ent.Off
 	}
 	d.end = rep.End
