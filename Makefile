@@ -39,7 +39,7 @@ USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
 # Drivers and servers: every drivers/<module>/cmd/<name>/main.go, and the
 # servers listed (their other commands are host tools), go into the initfs
 # as /bin/<name>; SYSTEM_CMDS lists their directories.
-SYSTEM_CMDS := $(patsubst %/main.go,%,$(wildcard drivers/*/cmd/*/main.go)) servers/fs/cmd/fsd
+SYSTEM_CMDS := $(patsubst %/main.go,%,$(wildcard drivers/*/cmd/*/main.go)) servers/fs/cmd/fsd servers/net/cmd/netd
 SYSTEM_PROGS := $(notdir $(SYSTEM_CMDS))
 # The disk make run attaches as an NVMe drive, and the host ports it
 # forwards to the guest's virtio-net NIC (QEMU user networking).

@@ -45,7 +45,7 @@ func testVirtioNetDHCP(ctx context.Context) error {
 	devCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dev := &nicDevice{c: conn, ctx: devCtx, cancel: cancel, mtu: int(info.MTU)}
-	s := stack.New(stack.Config{MAC: mac, Seed: time.Now().UnixNano()}, dev)
+	s := stack.New(stack.Config{MAC: mac}, dev)
 	loop := stack.NewLoop(s, dev)
 	go loop.Run(devCtx)
 	leases := make(chan dhcp.Lease, 4)

@@ -153,7 +153,7 @@ func TestDHCPAndDNSWithDnsmasq(t *testing.T) {
 		}
 	}
 
-	s := stack.New(stack.Config{MAC: stackMAC, Seed: 1}, dev)
+	s := stack.New(stack.Config{MAC: stackMAC, Rand: stack.SeededRand(1)}, dev)
 	loop := stack.NewLoop(s, dev)
 	lctx, lcancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

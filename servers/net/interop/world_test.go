@@ -72,7 +72,7 @@ func newWorld(t testing.TB) *World {
 	if err := ns.IP("link", "set", w.Tap, "up"); err != nil {
 		t.Fatal(err)
 	}
-	s := stack.New(stack.Config{MAC: stackMAC, Seed: time.Now().UnixNano()}, dev)
+	s := stack.New(stack.Config{MAC: stackMAC}, dev)
 	w.Loop = stack.NewLoop(s, dev)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -26,7 +26,7 @@ var (
 func pair(t *testing.T) (a, b *stack.Loop) {
 	pa, pb := link.NewPipe(1500)
 	mk := func(p *link.Pipe, mac byte, addr netip.Addr) *stack.Loop {
-		s := stack.New(stack.Config{MAC: ethernet.Address{2, 0, 0, 0, 0, mac}, Seed: int64(mac)}, p)
+		s := stack.New(stack.Config{MAC: ethernet.Address{2, 0, 0, 0, 0, mac}, Rand: stack.SeededRand(int64(mac))}, p)
 		s.SetAddress(netip.PrefixFrom(addr, 24))
 		l := stack.NewLoop(s, p)
 		ctx, cancel := context.WithCancel(context.Background())

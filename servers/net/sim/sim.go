@@ -29,9 +29,9 @@ var (
 // Options configures New.
 type Options struct {
 	Faults link.Faults
-	Seed   int64
+	Seed   int64        // the wire's faults and each stack's Rand (stack.SeededRand) derive from it
 	MTU    int          // default 1500
-	Config stack.Config // template for both stacks (MAC, clock, seed are set)
+	Config stack.Config // template for both stacks (MAC, clock, Rand are set)
 }
 
 // New builds the network: A is 10.0.0.1/24, B is 10.0.0.2/24.
@@ -43,7 +43,7 @@ func New(o Options) *Network {
 	w := link.NewWire(clk, o.MTU, o.Faults, o.Seed)
 	mk := func(mac ethernet.Address, seed int64, port *link.Port, addr netip.Addr) *stack.Stack {
 		cfg := o.Config
-		cfg.MAC, cfg.Clock, cfg.Seed = mac, clk, seed
+		cfg.MAC, cfg.Clock, cfg.Rand = mac, clk, stack.SeededRand(seed)
 		s := stack.New(cfg, port)
 		port.SetReceiver(s.HandleFrame)
 		s.SetAddress(netip.PrefixFrom(addr, 24))

@@ -22,6 +22,19 @@
 // sockets. Events are level-style: a socket listed is re-checked with
 // its current state, so a lost or merged change costs nothing.
 //
+// What counts as a change: a new socket (socket, accept: its first
+// events), every notification of the stack (new data is a change even
+// when the socket was readable already: an edge for an edge-triggered
+// epoll), and any call whose result changes the socket's events (a read
+// that drains it). A reply lists at most MaxReady sockets, oldest change
+// first, and its Seq is that of the last one listed; the next Wait with
+// that Seq acknowledges them and gets the rest. A Seq larger than any
+// netd has issued to the client (from before a restart of netd) counts
+// as 0. netd holds one Wait per client: a newer Wait from the same badge
+// ends the held one with an empty reply (its own Seq back), so a Wait
+// whose caller gave up does not hold a server goroutine for ever; Forget
+// ends it the same way.
+//
 // Addresses travel as Addr: Family (AF_INET, AF_INET6), Port and the
 // address bytes (4 or 16). The Linux sockaddr encoding is the kernel's
 // business.
@@ -31,7 +44,14 @@
 // Send and Recv carry up to MaxInline bytes in the message; larger
 // transfers go through shared buffers exactly as in the file protocol
 // (Attach gives a memory handle; Buf and BufOff name a range; Buf 0 is
-// inline).
+// inline). An inline Recv gets at most MaxInline bytes, whatever Len
+// says. A datagram's RecvReply always has Full, its whole length, so the
+// kernel can apply MSG_TRUNC. An ICMP (ping) socket sends and receives
+// ICMP echo messages, header included, as Linux's ping sockets do: netd
+// sets the identifier and the checksum.
+//
+// Handler and NewServer (server.go) are the server side, Client
+// (client.go) the typed calls.
 //
 // # Methods
 //

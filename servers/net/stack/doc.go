@@ -50,9 +50,25 @@
 // Stats under the reason it was dropped. FuzzFrame feeds arbitrary frame
 // sequences to a stack with services running to hold that line.
 //
+// # Local delivery
+//
+// A datagram to one of the stack's own addresses (the interface's, or any
+// in 127.0.0.0/8) never reaches the link: it is queued and handed back to
+// the IPv4 input after the event that sent it, in Flush (loopback.go), so
+// connections to the host itself work, from before DHCP has given an
+// address too. 127/8 arriving from the link is dropped.
+//
+// # Randomness
+//
+// Initial sequence numbers (RFC 6528), ephemeral ports (RFC 6056), IP
+// identifiers and DHCP transaction ids all come from one ChaCha8
+// generator keyed with a 256-bit secret drawn at New from Config.Rand:
+// crypto/rand (getrandom(2) in Valence) unless a test injects
+// SeededRand for a deterministic run (random.go).
+//
 // # Not implemented
 //
 // IPv6, IP forwarding, multicast and IGMP, IP options (accepted and
-// ignored), path MTU discovery, and local delivery of packets addressed to
-// the stack's own address (there is no loopback interface yet).
+// ignored), path MTU discovery, and broadcasts looped back to the host's
+// own sockets.
 package stack

@@ -27,7 +27,7 @@ func (s *sink) WriteFrame([]byte) error { s.frames++; return nil }
 // fuzzStack is B of the simulated network, alone, with services running.
 func fuzzStack() (*stack.Stack, *clock.Fake) {
 	clk := &clock.Fake{}
-	s := stack.New(stack.Config{MAC: sim.MACB, Clock: clk, Seed: 1}, &sink{})
+	s := stack.New(stack.Config{MAC: sim.MACB, Clock: clk, Rand: stack.SeededRand(1)}, &sink{})
 	s.SetAddress(netip.PrefixFrom(sim.AddrB, 24))
 	services.ServeEcho(s, services.EchoPort)
 	services.ServeUDPEcho(s, services.EchoPort)

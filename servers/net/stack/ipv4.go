@@ -31,7 +31,9 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
-func (s *Stack) handleIPv4(b []byte, linkDst ethernet.Address) {
+// handleIPv4 processes a datagram from the link, or one the stack sent to
+// itself (local).
+func (s *Stack) handleIPv4(b []byte, local bool) {
 	s.stats.IPv4.PacketsIn++
 	h, payload, err := ipv4.Parse(b)
 	switch {
@@ -48,6 +50,12 @@ func (s *Stack) handleIPv4(b []byte, linkDst ethernet.Address) {
 	dst, src := h.DstAddr(), h.SrcAddr()
 	bcast := s.isBroadcast(dst)
 	switch {
+	case local:
+		// Sent by this stack to one of its own addresses (sendIPv4).
+	case dst.IsLoopback() || src.IsLoopback():
+		// RFC 1122 section 3.2.1.3 (g): 127/8 never appears on a wire.
+		s.stats.IPv4.NotForUs++
+		return
 	case bcast:
 	case !s.addr.IsValid():
 		// Unconfigured (DHCP in progress): accept what was sent to our MAC.
@@ -114,9 +122,21 @@ func (s *Stack) source() netip.Addr {
 	return netip.IPv4Unspecified()
 }
 
-// route picks the next hop for dst: dst itself when on-link, the gateway
-// otherwise. Broadcasts go to the broadcast MAC.
+// sourceFor returns the address to send to dst from: dst itself when it
+// is one of ours (local delivery), else source().
+func (s *Stack) sourceFor(dst netip.Addr) netip.Addr {
+	if s.isLocal(dst) {
+		return dst
+	}
+	return s.source()
+}
+
+// route picks the next hop for dst: dst itself when on-link or local, the
+// gateway otherwise. Broadcasts go to the broadcast MAC.
 func (s *Stack) route(dst netip.Addr) (nextHop netip.Addr, bcast bool, err error) {
+	if s.isLocal(dst) {
+		return dst, false, nil
+	}
 	if s.isBroadcast(dst) {
 		return dst, true, nil
 	}
@@ -137,9 +157,16 @@ func (s *Stack) transportBuf(n int) []byte {
 }
 
 // sendIPv4 sends the n transport bytes already placed by transportBuf to
-// dst, fragmenting them if they do not fit in the MTU (RFC 791 section
-// 3.2).
+// dst from sourceFor(dst): see sendIPv4From.
 func (s *Stack) sendIPv4(dst netip.Addr, proto uint8, n int) error {
+	return s.sendIPv4From(s.sourceFor(dst), dst, proto, n)
+}
+
+// sendIPv4From sends the n transport bytes already placed by
+// transportBuf from src to dst, fragmenting them if they do not fit in
+// the MTU (RFC 791 section 3.2), or queues them for local delivery if dst
+// is one of our addresses.
+func (s *Stack) sendIPv4From(src, dst netip.Addr, proto uint8, n int) error {
 	nextHop, bcast, err := s.route(dst)
 	if err != nil {
 		s.stats.IPv4.NoRoute++
@@ -150,8 +177,14 @@ func (s *Stack) sendIPv4(dst netip.Addr, proto uint8, n int) error {
 	}
 	s.ipID++
 	h := ipv4.Header{TotalLen: ipv4.HeaderLen + n, ID: s.ipID, TTL: s.cfg.TTL, Protocol: proto,
-		Src: s.source().As4(), Dst: dst.As4()}
+		Src: src.As4(), Dst: dst.As4()}
 	s.stats.IPv4.PacketsOut++
+	if s.isLocal(dst) {
+		pkt := s.buf[ethernet.HeaderLen : ethernet.HeaderLen+h.TotalLen]
+		h.Encode(pkt)
+		s.queueLocal(pkt)
+		return nil
+	}
 	if h.TotalLen <= s.mtu {
 		frame := s.buf[:ethernet.HeaderLen+h.TotalLen]
 		h.Encode(frame[ethernet.HeaderLen:])

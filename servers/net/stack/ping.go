@@ -59,6 +59,14 @@ func (p *PingSocket) Recv() (EchoReply, error) {
 	return r, nil
 }
 
+// Peek returns the next reply without taking it.
+func (p *PingSocket) Peek() (EchoReply, error) {
+	if len(p.replies) == 0 {
+		return EchoReply{}, socket.ErrWouldBlock
+	}
+	return p.replies[0], nil
+}
+
 // Events implements socket.Socket.
 func (p *PingSocket) Events() socket.Events {
 	ev := socket.Writable

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"io"
 	"math/rand"
 	"net/netip"
 	"time"
@@ -19,7 +20,10 @@ import (
 type Config struct {
 	MAC   ethernet.Address
 	Clock clock.Clock // default: a real clock
-	Seed  int64       // seeds every random choice (ports, ISN secret, IP IDs)
+	// Rand is where the stack draws its 256-bit secret, which keys every
+	// random choice (ISNs, ephemeral ports, IP IDs, DHCP xids): default
+	// crypto/rand. Tests inject SeededRand for deterministic runs.
+	Rand io.Reader
 
 	TCP        tcp.Config
 	ARP        arp.Config
@@ -53,23 +57,30 @@ type Stack struct {
 	tcpConns     map[tcp.ID]*tcp.Conn
 	tcpListeners map[uint16]*tcp.Listener
 	tcpPorts     map[uint16]int // local ports in use by connections
-	isnKey       [16]byte
+	isnKey       [32]byte
 	udp          map[uint16]*UDPSocket
 	pings        map[uint16]*PingSocket
 
 	icmpTokens   float64
 	icmpRefilled time.Duration
 
-	notify []socket.Socket
-	stats  Stats
-	buf    []byte // scratch for outgoing frames
-	fbuf   []byte // scratch for fragments
-	abuf   []byte // scratch for ARP
+	notify     []socket.Socket
+	local      [][]byte // datagrams to ourselves (loopback.go)
+	localTimer *clock.Timer
+	stats      Stats
+	buf        []byte // scratch for outgoing frames
+	fbuf       []byte // scratch for fragments
+	abuf       []byte // scratch for ARP
 }
 
 // New returns a stack that sends through ep. The caller feeds it frames
-// with HandleFrame and runs its timers with RunTimers.
+// with HandleFrame and runs its timers with RunTimers. It panics if
+// cfg.Rand fails (crypto/rand does not).
 func New(cfg Config, ep link.Endpoint) *Stack {
+	rnd, err := newRand(cfg.Rand)
+	if err != nil {
+		panic(err)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.NewReal()
 	}
@@ -90,7 +101,7 @@ func New(cfg Config, ep link.Endpoint) *Stack {
 		clk:          cfg.Clock,
 		link:         ep,
 		mtu:          mtu,
-		rnd:          rand.New(rand.NewSource(cfg.Seed)),
+		rnd:          rnd,
 		arp:          arp.NewCache(cfg.ARP),
 		reasm:        ipv4.NewReassembler(cfg.Reassembly),
 		tcpConns:     make(map[tcp.ID]*tcp.Conn),
@@ -107,6 +118,7 @@ func New(cfg Config, ep link.Endpoint) *Stack {
 	s.ipID = uint16(s.rnd.Uint32())
 	s.arpTimer = s.timers.NewTimer(s.onARPTimer)
 	s.reasmTimer = s.timers.NewTimer(s.onReassemblyTimer)
+	s.localTimer = s.timers.NewTimer(func() {}) // RunTimers' Flush does the work
 	return s
 }
 
@@ -123,7 +135,8 @@ func (s *Stack) Now() time.Duration { return s.clk.Now() }
 // the stack (DHCP, DNS) that need timers on the same loop.
 func (s *Stack) Timers() *clock.Queue { return &s.timers }
 
-// Rand returns the stack's seeded random source.
+// Rand returns the stack's random source, keyed with its secret (see
+// Config.Rand).
 func (s *Stack) Rand() *rand.Rand { return s.rnd }
 
 // Stats returns a copy of the counters.
@@ -168,11 +181,17 @@ func (s *Stack) RunTimers() {
 // NextTimer returns the earliest timer deadline.
 func (s *Stack) NextTimer() (time.Duration, bool) { return s.timers.Next() }
 
-// Flush delivers pending readiness notifications. The stack calls it after
-// frames and timers; whoever calls socket methods directly calls it after
-// them (the Loop does).
+// Flush delivers datagrams the stack sent to itself (loopback.go) and
+// pending readiness notifications. The stack calls it after frames and
+// timers; whoever calls socket methods directly calls it after them (the
+// Loop does).
 func (s *Stack) Flush() {
-	for len(s.notify) > 0 {
+	budget := localBudget
+	for {
+		blocked := s.runLocal(&budget)
+		if len(s.notify) == 0 && (blocked || len(s.local) == 0) {
+			return
+		}
 		list := s.notify
 		s.notify = nil
 		for _, so := range list {
@@ -203,7 +222,7 @@ func (s *Stack) handleFrame(frame []byte) {
 	case ethernet.TypeARP:
 		s.handleARP(payload)
 	case ethernet.TypeIPv4:
-		s.handleIPv4(payload, eh.Dst)
+		s.handleIPv4(payload, false)
 	default:
 		s.stats.Ethernet.UnknownType++
 	}

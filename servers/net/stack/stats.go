@@ -50,6 +50,7 @@ type IPv4Stats struct {
 	FragmentDrops         uint64 // overlap, bad shape, limits
 	ReassemblyTimeouts    uint64
 	FragmentsOut          uint64
+	Local                 uint64 // datagrams sent to our own addresses (loopback)
 }
 
 // ICMPStats counts ICMP traffic.

@@ -38,7 +38,7 @@ func (s *Stack) outputTCP(id tcp.ID, h *tcp.Header, payload ...[]byte) {
 		off += copy(seg[off:], p)
 	}
 	h.Encode(seg, id.Local.Addr().As4(), id.Remote.Addr().As4(), seg[h.Len():])
-	s.sendIPv4(id.Remote.Addr(), ipv4.ProtoTCP, n)
+	s.sendIPv4From(id.Local.Addr(), id.Remote.Addr(), ipv4.ProtoTCP, n)
 }
 
 func (s *Stack) handleTCP(ih *ipv4.Header, b []byte) {
@@ -59,7 +59,7 @@ func (s *Stack) handleTCP(ih *ipv4.Header, b []byte) {
 		}
 		c.EndTimeWait() // and let the listener take the new SYN
 	}
-	if l := s.tcpListeners[h.DstPort]; l != nil && s.addr.IsValid() {
+	if l := s.tcpListeners[h.DstPort]; l != nil && (s.addr.IsValid() || s.isLocal(id.Local.Addr())) {
 		if c := l.HandleSegment(id, &h, payload); c != nil {
 			s.tcpConns[id] = c
 			s.tcpPorts[h.DstPort]++
@@ -92,13 +92,14 @@ func (s *Stack) forgetConn(c *tcp.Conn) {
 // an off-path attacker, yet grow for successive incarnations of the same
 // four-tuple.
 func (s *Stack) isn(id tcp.ID) tcp.Seq {
-	var b [16 + 12]byte
-	copy(b[:16], s.isnKey[:])
+	const k = len(s.isnKey)
+	var b [k + 12]byte
+	copy(b[:k], s.isnKey[:])
 	l, r := id.Local.Addr().As4(), id.Remote.Addr().As4()
-	copy(b[16:], l[:])
-	copy(b[20:], r[:])
-	binary.BigEndian.PutUint16(b[24:], id.Local.Port())
-	binary.BigEndian.PutUint16(b[26:], id.Remote.Port())
+	copy(b[k:], l[:])
+	copy(b[k+4:], r[:])
+	binary.BigEndian.PutUint16(b[k+8:], id.Local.Port())
+	binary.BigEndian.PutUint16(b[k+10:], id.Remote.Port())
 	sum := sha256.Sum256(b[:])
 	return tcp.Seq(binary.BigEndian.Uint32(sum[:4]) + uint32(s.clk.Now()/(4*time.Microsecond)))
 }
@@ -110,13 +111,13 @@ func (s *Stack) DialTCP(raddr netip.AddrPort) (*tcp.Conn, error) {
 	if !raddr.Addr().Is4() || raddr.Port() == 0 || raddr.Addr().IsUnspecified() || s.isBroadcast(raddr.Addr()) {
 		return nil, socket.ErrInvalid
 	}
-	if !s.addr.IsValid() {
+	if !s.addr.IsValid() && !s.isLocal(raddr.Addr()) {
 		return nil, socket.ErrNoRoute
 	}
 	if _, _, err := s.route(raddr.Addr()); err != nil {
 		return nil, err
 	}
-	local := s.addr.Addr()
+	local := s.sourceFor(raddr.Addr())
 	port, ok := s.ephemeralPort(func(p uint16) bool {
 		_, conn := s.tcpConns[tcp.ID{Local: netip.AddrPortFrom(local, p), Remote: raddr}]
 		return !conn && s.tcpListeners[p] == nil && s.tcpPorts[p] == 0
@@ -134,13 +135,13 @@ func (s *Stack) DialTCPFrom(port uint16, raddr netip.AddrPort) (*tcp.Conn, error
 	if !raddr.Addr().Is4() || raddr.Port() == 0 || port == 0 || raddr.Addr().IsUnspecified() || s.isBroadcast(raddr.Addr()) {
 		return nil, socket.ErrInvalid
 	}
-	if !s.addr.IsValid() {
+	if !s.addr.IsValid() && !s.isLocal(raddr.Addr()) {
 		return nil, socket.ErrNoRoute
 	}
 	if _, _, err := s.route(raddr.Addr()); err != nil {
 		return nil, err
 	}
-	id := tcp.ID{Local: netip.AddrPortFrom(s.addr.Addr(), port), Remote: raddr}
+	id := tcp.ID{Local: netip.AddrPortFrom(s.sourceFor(raddr.Addr()), port), Remote: raddr}
 	if s.tcpConns[id] != nil {
 		return nil, socket.ErrAddrInUse
 	}
@@ -158,10 +159,14 @@ func (s *Stack) dial(id tcp.ID) (*tcp.Conn, error) {
 	return c, nil
 }
 
-// ListenTCP listens on port on every local address.
+// ListenTCP listens on port on every local address; port 0 picks a free
+// ephemeral port (Listener.Addr tells which).
 func (s *Stack) ListenTCP(port uint16, backlog int) (*tcp.Listener, error) {
 	if port == 0 {
-		return nil, socket.ErrInvalid
+		var ok bool
+		if port, ok = s.ephemeralPort(func(p uint16) bool { return !s.TCPPortListening(p) && s.tcpPorts[p] == 0 }); !ok {
+			return nil, socket.ErrAddrInUse
+		}
 	}
 	if l := s.tcpListeners[port]; l != nil && !l.Closed() {
 		return nil, socket.ErrAddrInUse
@@ -178,6 +183,22 @@ func (s *Stack) CloseListener(l *tcp.Listener) {
 		delete(s.tcpListeners, l.Addr().Port())
 	}
 }
+
+// TCPPortListening reports whether a listener holds port.
+func (s *Stack) TCPPortListening(port uint16) bool {
+	l := s.tcpListeners[port]
+	return l != nil && !l.Closed()
+}
+
+// TCPPortConnections returns how many connections (in any state,
+// TIME-WAIT included) have port as their local port.
+func (s *Stack) TCPPortConnections(port uint16) int { return s.tcpPorts[port] }
+
+// TCPConfig returns the configuration new connections get.
+func (s *Stack) TCPConfig() tcp.Config { return s.cfg.TCP }
+
+// UDPQueueBytes returns the size of each UDP socket's receive queue.
+func (s *Stack) UDPQueueBytes() int { return s.cfg.UDPQueueBytes }
 
 // TCPConnections returns the number of connections the stack tracks, in
 // any state (including TIME-WAIT).

@@ -70,7 +70,7 @@ func (u *UDPSocket) SendTo(b []byte, dst netip.AddrPort) (int, error) {
 	}
 	seg := s.transportBuf(n)
 	copy(seg[udp.HeaderLen:], b)
-	udp.Encode(seg, u.port, dst.Port(), s.source().As4(), dst.Addr().As4(), seg[udp.HeaderLen:])
+	udp.Encode(seg, u.port, dst.Port(), s.sourceFor(dst.Addr()).As4(), dst.Addr().As4(), seg[udp.HeaderLen:])
 	s.stats.UDP.Out++
 	if err := s.sendIPv4(dst.Addr(), ipv4.ProtoUDP, n); err != nil {
 		return 0, err
@@ -84,6 +84,33 @@ func (u *UDPSocket) Send(b []byte) (int, error) {
 		return 0, socket.ErrNotConnected
 	}
 	return u.SendTo(b, u.remote)
+}
+
+// Remote returns the peer set by Connect, invalid if none.
+func (u *UDPSocket) Remote() netip.AddrPort { return u.remote }
+
+// TakeError returns the pending ICMP error, if any, and clears it
+// (SO_ERROR).
+func (u *UDPSocket) TakeError() error {
+	err := u.err
+	u.err = nil
+	return err
+}
+
+// PeekFrom is RecvFrom without taking the datagram (MSG_PEEK). A pending
+// error is not cleared either.
+func (u *UDPSocket) PeekFrom(b []byte) (int, netip.AddrPort, error) {
+	switch {
+	case u.err != nil:
+		return 0, netip.AddrPort{}, u.err
+	case len(u.queue) == 0 && u.closed:
+		return 0, netip.AddrPort{}, socket.ErrClosed
+	case len(u.queue) == 0:
+		return 0, netip.AddrPort{}, socket.ErrWouldBlock
+	}
+	d := u.queue[0]
+	copy(b, d.Data)
+	return len(d.Data), d.From, nil
 }
 
 // RecvFrom moves the next datagram into b, truncating it if b is short,
@@ -164,6 +191,15 @@ func (s *Stack) handleUDP(h *ipv4.Header, b, orig []byte, bcast bool) {
 	u.bytes += len(payload)
 	s.changed(u)
 }
+
+// EphemeralPort picks a random port for which free is true, for a socket
+// layer above the stack that reserves ports itself (bind(2) with port 0).
+func (s *Stack) EphemeralPort(free func(uint16) bool) (uint16, bool) {
+	return s.ephemeralPort(free)
+}
+
+// UDPPortBound reports whether a UDP socket is bound to port.
+func (s *Stack) UDPPortBound(port uint16) bool { return s.udp[port] != nil }
 
 // ephemeralPort picks a random free port in the dynamic range of RFC 6335
 // section 6 (49152-65535), as RFC 6056 section 3.3.1 suggests.

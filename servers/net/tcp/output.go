@@ -36,9 +36,17 @@ func (c *Conn) rcvWindow() int {
 		win = free
 	}
 	win = min(win, 0xffff<<c.rcvWScale)
-	// The window field carries win >> shift: round up rather than shrink.
+	// The window field carries win >> shift: round up rather than shrink,
+	// unless that would promise more than the buffer holds. The right
+	// edge then moves left by less than 1<<shift (RFC 7323 section 2.4
+	// allows for it); promising space that is not there would leave the
+	// sender retransmitting into a full buffer until it gave up.
 	if r := win & (1<<c.rcvWScale - 1); r != 0 {
-		win += 1<<c.rcvWScale - r
+		if up := win + 1<<c.rcvWScale - r; up <= free {
+			win = up
+		} else {
+			win -= r
+		}
 	}
 	return win
 }

@@ -52,6 +52,21 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Peek copies received data into p without consuming it (MSG_PEEK). It
+// returns what Read would, except that the data stays.
+func (c *Conn) Peek(p []byte) (int, error) {
+	if c.rcvBuf.Len() == 0 {
+		return c.Read(p) // nothing to consume: the same answer
+	}
+	a, b := c.rcvBuf.Peek(0, min(len(p), c.rcvBuf.Len()))
+	n := copy(p, a)
+	return n + copy(p[n:], b), nil
+}
+
+// PeerClosed reports whether the peer's FIN has arrived (in sequence):
+// the receiving direction ends after the data buffered now.
+func (c *Conn) PeerClosed() bool { return c.finRcvd }
+
 // Buffered returns the number of received bytes waiting to be read.
 func (c *Conn) Buffered() int { return c.rcvBuf.Len() }
 

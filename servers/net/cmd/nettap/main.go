@@ -55,9 +55,7 @@ func run(tapName, ipFlag, gwFlag string, useDHCP bool, macFlag string, mtu int, 
 	if err != nil {
 		return err
 	}
-	var seed [8]byte
-	rand.Read(seed[:])
-	s := stack.New(stack.Config{MAC: mac, Seed: int64(seed[0]) | int64(seed[1])<<8 | int64(seed[2])<<16 | int64(seed[3])<<24}, dev)
+	s := stack.New(stack.Config{MAC: mac}, dev) // randomness from crypto/rand
 	loop := stack.NewLoop(s, dev)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()

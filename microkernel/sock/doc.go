@@ -1,0 +1,43 @@
+// Package sock is the kernel's side of AF_INET sockets: the client of
+// the network server (netd, servers/net/netd) over the socket protocol
+// (servers/net/sockproto), as package fsclient is of file servers.
+//
+// # Model
+//
+// A Net is the connection to one netd; a Socket is one of its sockets,
+// held by an open file description (it is a kfile.File), so read,
+// write, close and epoll work on it as on any file, and the socket calls
+// are its other methods. The server never blocks: every call is
+// non-blocking there, and a blocking call waits here, on the socket's
+// kfile.Event, for the readiness the server reports, then tries again
+// (kfile.WaitUntil takes the wait channel before each attempt, so no
+// report between an attempt and the sleep is lost).
+//
+// Readiness comes from the poller, one goroutine per Net that keeps one
+// Wait call outstanding: each answer lists the sockets whose readiness
+// changed (level style: their current events), which the poller stores
+// and signals. epoll reads it through Poll; edge-triggered watchers
+// compare the event's sequence number, which every report advances.
+// Reports for a socket whose creation has not returned yet are kept
+// until it has (a bounded map), so an early change is not lost.
+//
+// # Failure
+//
+// When netd dies (the transport says EOWNERDEAD), the Net is dead: every
+// socket reports EPOLLERR|EPOLLHUP, calls on it fail with ECONNRESET,
+// and new sockets of that Net with ENETDOWN. A restarted netd is a new
+// Net; sockets of the old one stay dead, as connections do on Linux when
+// the link they used went away.
+//
+// # Addresses
+//
+// addr.go converts between the program's sockaddr_in/sockaddr_in6 and
+// the protocol's Addr, and reads struct msghdr; they parse untrusted
+// bytes, so they are fuzzed (FuzzDecodeAddr).
+//
+// # Not done
+//
+// Data moves inline, at most sockproto.MaxInline bytes per call (the
+// protocol's shared buffers are not used yet); a datagram is at most
+// that long (EMSGSIZE beyond).
+package sock

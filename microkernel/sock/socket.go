@@ -1,0 +1,267 @@
+package sock
+
+import (
+	"context"
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/microkernel/kfile"
+	"valence.dev/servers/net/sockproto"
+)
+
+// Socket is an open socket of the network server: a kfile.File (read,
+// write, poll, close) with the socket calls besides. Every call to the
+// server is non-blocking; a blocking call waits here, on the socket's
+// event, for the readiness the poller reports, and tries again.
+type Socket struct {
+	n      *Net
+	id     uint32
+	family uint16
+	typ    uint16
+	ev     *kfile.Event
+
+	mu     sync.Mutex
+	events uint32 // as the server last reported
+	dead   bool   // the server died
+}
+
+func newSocket(n *Net, id uint32, family, typ uint16) *Socket {
+	return &Socket{n: n, id: id, family: family, typ: typ, ev: kfile.NewEvent()}
+}
+
+// Family is AF_INET or AF_INET6; Type SOCK_STREAM or SOCK_DGRAM.
+func (s *Socket) Family() uint16 { return s.family }
+
+// Type is SOCK_STREAM or SOCK_DGRAM.
+func (s *Socket) Type() uint16 { return s.typ }
+
+func (s *Socket) setEvents(ev uint32) {
+	s.mu.Lock()
+	if !s.dead {
+		s.events = ev
+	}
+	s.mu.Unlock()
+	s.ev.Signal()
+}
+
+func (s *Socket) serverGone() {
+	s.mu.Lock()
+	s.dead = true
+	s.events = eventsDead
+	s.mu.Unlock()
+	s.ev.Signal()
+}
+
+func (s *Socket) isDead() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dead
+}
+
+// call runs one non-blocking call to the server, blocking (unless
+// nonblock) while it says EAGAIN: the attempt is made after the event's
+// channel is taken, so readiness reported in between is not missed.
+func (s *Socket) call(c kfile.Caller, nonblock bool, f func(cl sockproto.Client) errno.Errno) errno.Errno {
+	_, e := kfile.WaitUntil(c, s.ev, nonblock, func() (int, errno.Errno, bool) {
+		if s.isDead() {
+			return 0, errno.ECONNRESET, true
+		}
+		e := f(s.n.client(c))
+		if e == errno.EAGAIN {
+			return 0, 0, false
+		}
+		return 0, e, true
+	})
+	return e
+}
+
+// bg is the context of calls to the server: the transport decides how a
+// call ends (the caller's death, or the kernel's own timeout).
+var bg = context.Background()
+
+// Read implements kfile.File: recv(2) without flags.
+func (s *Socket) Read(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
+	n, _, _, e := s.RecvFrom(c, b, 0, nonblock)
+	return n, e
+}
+
+// Write implements kfile.File: send(2) without flags.
+func (s *Socket) Write(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errno.Errno) {
+	return s.SendTo(c, b, 0, sockproto.Addr{}, nonblock)
+}
+
+// Seekable implements kfile.File.
+func (s *Socket) Seekable() bool { return false }
+
+// Stat implements kfile.File: a socket, as fstat reports one.
+func (s *Socket) Stat() linux.Stat {
+	return linux.Stat{Dev: 8, Ino: uint64(s.id), Mode: linux.S_IFSOCK | 0o777, Nlink: 1, Blksize: 4096}
+}
+
+// Poll implements kfile.File: the readiness the server last reported.
+func (s *Socket) Poll() (uint32, *kfile.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.events, s.ev
+}
+
+// Release implements kfile.File: the last descriptor is gone.
+func (s *Socket) Release() {
+	s.n.remove(s)
+	if !s.isDead() {
+		_ = s.n.client(nil).Close(bg, s.id)
+	}
+}
+
+// Bind implements bind(2).
+func (s *Socket) Bind(c kfile.Caller, a sockproto.Addr) errno.Errno {
+	return s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Bind(bg, s.id, a)) })
+}
+
+// Listen implements listen(2).
+func (s *Socket) Listen(c kfile.Caller, backlog int32) errno.Errno {
+	return s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Listen(bg, s.id, backlog)) })
+}
+
+// Accept implements accept4(2): a new socket and its peer.
+func (s *Socket) Accept(c kfile.Caller, nonblock bool) (*Socket, sockproto.Addr, errno.Errno) {
+	var rep sockproto.AcceptReply
+	e := s.call(c, nonblock, func(cl sockproto.Client) errno.Errno {
+		var err error
+		rep, err = cl.Accept(bg, s.id)
+		return errnoOf(err)
+	})
+	if e != 0 {
+		return nil, sockproto.Addr{}, e
+	}
+	ns := newSocket(s.n, rep.Sock, s.family, s.typ)
+	s.n.add(ns)
+	return ns, rep.Peer, 0
+}
+
+// Connect implements connect(2). A blocking connect of a stream socket
+// waits for the connection to be made or refused (the server answers
+// EINPROGRESS, then SO_ERROR tells the outcome); a non-blocking one
+// returns EINPROGRESS, as on Linux.
+func (s *Socket) Connect(c kfile.Caller, a sockproto.Addr, nonblock bool) errno.Errno {
+	e := s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Connect(bg, s.id, a)) })
+	if e != errno.EINPROGRESS || nonblock {
+		return e
+	}
+	_, e = kfile.WaitUntil(c, s.ev, false, func() (int, errno.Errno, bool) {
+		ev, _ := s.Poll()
+		if ev&(linux.EPOLLOUT|linux.EPOLLERR|linux.EPOLLHUP) == 0 {
+			return 0, 0, false
+		}
+		return 0, 0, true
+	})
+	if e != 0 {
+		return e // EINTR: the connection goes on, as on Linux
+	}
+	v, e := s.GetOpt(c, linux.SOL_SOCKET, linux.SO_ERROR, 4)
+	if e != 0 {
+		return e
+	}
+	if len(v) == 4 {
+		return errno.Errno(uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24)
+	}
+	return 0
+}
+
+// SendTo implements sendto(2) (to.Family 0: no address). A blocking send
+// of a stream socket sends everything, in pieces as the server takes
+// them; a datagram is one piece of at most sockproto.MaxInline bytes for
+// now (EMSGSIZE beyond).
+func (s *Socket) SendTo(c kfile.Caller, b []byte, flags uint32, to sockproto.Addr, nonblock bool) (int, errno.Errno) {
+	if s.typ == sockDgram && len(b) > sockproto.MaxInline {
+		return 0, errno.EMSGSIZE
+	}
+	done := 0
+	for {
+		piece := b[done:min(len(b), done+sockproto.MaxInline)]
+		var n uint32
+		e := s.call(c, nonblock || done > 0 && s.typ != sockStream, func(cl sockproto.Client) errno.Errno {
+			var err error
+			n, err = cl.Send(bg, sockproto.SendRequest{Sock: s.id, Flags: flags, To: to, Data: piece})
+			return errnoOf(err)
+		})
+		if e != 0 {
+			if done > 0 {
+				return done, 0
+			}
+			if e == errno.EPIPE && flags&linux.MSG_NOSIGNAL == 0 {
+				c.Raise(linux.SIGPIPE)
+			}
+			return 0, e
+		}
+		done += int(n)
+		if done >= len(b) || nonblock || s.typ != sockStream {
+			return done, 0
+		}
+	}
+}
+
+// RecvFrom implements recvfrom(2): the bytes received, the datagram's
+// whole length (MSG_TRUNC), and the sender of a datagram.
+func (s *Socket) RecvFrom(c kfile.Caller, b []byte, flags uint32, nonblock bool) (int, int, sockproto.Addr, errno.Errno) {
+	want := min(len(b), sockproto.MaxInline)
+	var rep sockproto.RecvReply
+	e := s.call(c, nonblock || flags&linux.MSG_DONTWAIT != 0, func(cl sockproto.Client) errno.Errno {
+		var err error
+		rep, err = cl.Recv(bg, sockproto.RecvRequest{Sock: s.id, Flags: flags &^ (linux.MSG_DONTWAIT | linux.MSG_WAITALL), Len: uint32(want)})
+		return errnoOf(err)
+	})
+	if e != 0 {
+		return 0, 0, sockproto.Addr{}, e
+	}
+	n := copy(b, rep.Data[:min(int(rep.N), len(rep.Data))])
+	full := int(rep.Full)
+	if full == 0 {
+		full = n
+	}
+	return n, full, rep.From, 0
+}
+
+// Shutdown implements shutdown(2).
+func (s *Socket) Shutdown(c kfile.Caller, how uint32) errno.Errno {
+	return s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Shutdown(bg, s.id, how)) })
+}
+
+// Name implements getsockname(2) (peer false) and getpeername(2).
+func (s *Socket) Name(c kfile.Caller, peer bool) (sockproto.Addr, errno.Errno) {
+	var a sockproto.Addr
+	e := s.call(c, true, func(cl sockproto.Client) errno.Errno {
+		var err error
+		a, err = cl.Name(bg, s.id, peer)
+		return errnoOf(err)
+	})
+	return a, e
+}
+
+// SetOpt implements setsockopt(2).
+func (s *Socket) SetOpt(c kfile.Caller, level, name int32, v []byte) errno.Errno {
+	if len(v) > sockproto.MaxOptLen {
+		return errno.EINVAL
+	}
+	return s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.SetOpt(bg, s.id, level, name, v)) })
+}
+
+// GetOpt implements getsockopt(2) with room for size bytes.
+func (s *Socket) GetOpt(c kfile.Caller, level, name int32, size int) ([]byte, errno.Errno) {
+	size = min(max(size, 0), sockproto.MaxOptLen)
+	var v []byte
+	e := s.call(c, true, func(cl sockproto.Client) errno.Errno {
+		var err error
+		v, err = cl.GetOpt(bg, s.id, level, name, size)
+		return errnoOf(err)
+	})
+	return v, e
+}
+
+// Socket types as the protocol carries them.
+const (
+	sockStream = uint16(linux.SOCK_STREAM)
+	sockDgram  = uint16(linux.SOCK_DGRAM)
+)
