@@ -56,10 +56,17 @@
 //     syncs and stops. The root disk, or a disk mounted already, is
 //     EBUSY; another type ENODEV; a disk fsd refuses EINVAL with fsd's
 //     reason.
-//  7. Init is spawned (libos.Spawn). If its path is missing on the disk
+//  7. With a NIC registered as net0, netd (/bin/netd, from the initfs at
+//     /boot once the disk is mounted) is started on it and, once it has
+//     registered (its interface configured by DHCP, or given up on a
+//     lease after 30 s), made the kernel's network server
+//     (libos.SetNetServer): AF_INET socket calls go to it (net.go). A
+//     netd that dies is started again and registered anew, with fsd's
+//     budget.
+//  8. Init is spawned (libos.Spawn). If its path is missing on the disk
 //     but present in the initfs, /boot/<path> is run instead, and the
 //     console says so.
-//  8. bootstrap waits for its children. When fsd dies, a new fsd is
+//  9. bootstrap waits for its children. When fsd dies, a new fsd is
 //     started on the same disk (looked up again: the driver may have died
 //     and been restarted by pcid) and mounted over the old with
 //     ipc.MountReplace, so every process's "/" reaches it. It is spawned
@@ -70,7 +77,7 @@
 //     Restarts wait
 //     250 ms doubling to 4 s, and after 5 within a minute fsd is left
 //     stopped. Other children's ends are reaped (pcid's is noted).
-//  9. When init ends: sync(2), then SIGTERM to every fsd, which commits
+//  10. When init ends: SIGTERM to netd, sync(2), then SIGTERM to every fsd, which commits
 //     and exits (SIGKILL after 10 s): the disks mount(2) mounted, then
 //     the root's; then exit with init's status.
 //
@@ -107,6 +114,10 @@
 //	bootstrap: /dev/vda (valfs) served by fsd (pid 31) for mount(2)
 //	bootstrap: fsd (pid 31) for /dev/vda ended: killed by SIGKILL; files there fail until it is unmounted and mounted again
 //	bootstrap: mount(2) of disks is unavailable: <why>
+//	bootstrap: no network: netd on net0: <why>
+//	bootstrap: netd (pid 14) ended: killed by SIGKILL
+//	bootstrap: restarting netd on net0 in 250ms
+//	bootstrap: netd restarted (pid 40)
 //	bootstrap: pcid (pid 2) ended: exit status 1; drivers are no longer restarted
 //	bootstrap: /bin/init (pid 5) ended: exit status 0; exiting with status 0
 //

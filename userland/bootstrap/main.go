@@ -17,6 +17,7 @@ func main() {
 	r, dev := mountDisk(ctx, parseRoot(os.Getenv))
 	attachDisks(ctx, dev)
 	mnt := startMounter(dev, r)
+	net := startNetwork(ctx, dev, r)
 
 	onDisk, bootBound := r != nil, r != nil && r.bootBound
 	file, note := chooseInit(cmd.Path, onDisk, bootBound, exists)
@@ -26,13 +27,13 @@ func main() {
 	pid, err := libos.Spawn(file, cmd.Argv, initEnv(os.Environ()))
 	if err != nil {
 		logf("cannot start init: %v", err)
-		shutdown(r, mnt)
+		shutdown(r, mnt, net)
 		os.Exit(1)
 	}
-	st := supervise(pid, r, dev, mnt)
+	st := supervise(pid, r, dev, mnt, net)
 	code := exitCode(st)
 	logf("%s (pid %d) ended: %s; exiting with status %d", file, pid, describeStatus(st), code)
-	shutdown(r, mnt)
+	shutdown(r, mnt, net)
 	os.Exit(code)
 }
 
@@ -89,7 +90,8 @@ func mountDisk(ctx context.Context, choice rootChoice) (r *root, dev *devices) {
 // shutdown makes the disks durable once init is gone: sync, then
 // SIGTERM to every fsd (the disks mount(2) mounted first, then the
 // root's), which commits and exits.
-func shutdown(r *root, mnt *mounter) {
+func shutdown(r *root, mnt *mounter, net *network) {
+	net.stop()
 	syscall.Sync()
 	mnt.stopAll()
 	if r != nil && r.fsd != nil {

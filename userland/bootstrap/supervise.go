@@ -57,7 +57,7 @@ type root struct {
 // supervise waits for init (pid initPID) to end and returns its status,
 // restarting fsd when it dies meanwhile. Other children's ends (pcid's,
 // strays') are reaped; pcid's is noted.
-func supervise(initPID int, r *root, dev *devices, mnt *mounter) syscall.WaitStatus {
+func supervise(initPID int, r *root, dev *devices, mnt *mounter, net *network) syscall.WaitStatus {
 	for {
 		pid, st, err := libos.Wait(-1)
 		if err != nil {
@@ -75,6 +75,7 @@ func supervise(initPID int, r *root, dev *devices, mnt *mounter) syscall.WaitSta
 		case r != nil && r.fsd != nil && pid == r.fsd.pid:
 			r.fsdDied(st)
 		case mnt.died(pid, st):
+		case net.died(pid, st):
 		case dev != nil && dev.pcid != nil && pid == dev.pcid.pid:
 			logf("pcid (pid %d) ended: %s; drivers are no longer restarted", pid, describeStatus(st))
 			libos.Close(dev.pcid.proc)

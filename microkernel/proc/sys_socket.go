@@ -1,0 +1,386 @@
+package proc
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+
+	"gvisor.dev/gvisor/pkg/abi/linux"
+	"gvisor.dev/gvisor/pkg/abi/linux/errno"
+
+	"valence.dev/ipc"
+	"valence.dev/ipc/rpc"
+	"valence.dev/microkernel/fsclient"
+	"valence.dev/microkernel/kfile"
+	"valence.dev/microkernel/obj"
+	"valence.dev/microkernel/sock"
+	"valence.dev/servers/net/sockproto"
+)
+
+// Sockets. AF_INET (and AF_INET6, which netd refuses for now) socket
+// calls go to the network server the first process registered
+// (valence_net_server; bootstrap registers netd), through package sock;
+// the socket is a file behind the descriptor, so read, write, close,
+// fcntl and epoll work on it as on any file. Without a network server,
+// socket(2) says EAFNOSUPPORT, as a Linux without the protocol would.
+// AF_UNIX and the other families are not served yet (EAFNOSUPPORT).
+
+var (
+	netMu  sync.Mutex
+	netCur *sock.Net
+)
+
+// sysNetServer implements valence_net_server(endpoint).
+func sysNetServer(c *call) result {
+	if !c.p.isFirst() {
+		return fail(errno.EPERM)
+	}
+	ep, cp, e := lookup[*obj.Endpoint](c, 0, ipc.RightWrite)
+	if e != 0 {
+		return fail(e)
+	}
+	conn := fsclient.New(ep, cp.Badge, 0, "netd")
+	n := sock.Start(func(k kfile.Caller) rpc.Transport { return deadIsOwnerDead{conn.Transport(k, nil)} })
+	netMu.Lock()
+	old := netCur
+	netCur = n
+	netMu.Unlock()
+	if old != nil {
+		old.Stop() // its sockets fail; the new server makes new ones
+	}
+	return ok0()
+}
+
+// deadIsOwnerDead reports the server's death as the socket client
+// expects it, EOWNERDEAD (the file client's transport says
+// obj.ErrPeerDied).
+type deadIsOwnerDead struct{ t rpc.Transport }
+
+func (d deadIsOwnerDead) Call(ctx context.Context, req, rep *ipc.Message) error {
+	err := d.t.Call(ctx, req, rep)
+	if errors.Is(err, obj.ErrPeerDied) {
+		return fmt.Errorf("%w (%v)", syscall.EOWNERDEAD, err)
+	}
+	return err
+}
+
+func currentNet() *sock.Net {
+	netMu.Lock()
+	defer netMu.Unlock()
+	return netCur
+}
+
+// socketFlags are the flags socket(2) and accept4(2) take with the type.
+const socketFlags = linux.SOCK_NONBLOCK | linux.SOCK_CLOEXEC
+
+// sysSocket implements socket(2).
+func sysSocket(c *call) result {
+	domain, typ, protocol := c.arg(0), c.arg(1), c.arg(2)
+	flags := typ & socketFlags
+	typ &^= socketFlags
+	if domain != linux.AF_INET && domain != linux.AF_INET6 {
+		return fail(errno.EAFNOSUPPORT)
+	}
+	if typ != uint64(linux.SOCK_STREAM) && typ != uint64(linux.SOCK_DGRAM) {
+		if typ == uint64(linux.SOCK_RAW) {
+			return fail(errno.EPERM)
+		}
+		return fail(errno.ESOCKTNOSUPPORT)
+	}
+	if protocol > 0xffff {
+		return fail(errno.EPROTONOSUPPORT)
+	}
+	n := currentNet()
+	if n == nil {
+		return fail(errno.EAFNOSUPPORT)
+	}
+	s, e := n.NewSocket(c.t, uint16(domain), uint16(typ), uint16(protocol))
+	if e != 0 {
+		return fail(e)
+	}
+	return installSocket(c, s, flags)
+}
+
+// installSocket puts s behind a new descriptor.
+func installSocket(c *call, s *sock.Socket, flags uint64) result {
+	fl := uint32(linux.O_RDWR)
+	if flags&linux.SOCK_NONBLOCK != 0 {
+		fl |= linux.O_NONBLOCK
+	}
+	of := kfile.NewOpenFile(s, fl, fmt.Sprintf("socket:[%d]", s.Stat().Ino))
+	fd, e := c.p.fdTable().Install(of, 0, flags&linux.SOCK_CLOEXEC != 0)
+	if e != 0 {
+		of.Drop()
+		return fail(e)
+	}
+	return ok(uint64(fd))
+}
+
+// socketArg returns the socket behind descriptor argument i, held.
+func socketArg(c *call, i int) (*sock.Socket, *kfile.OpenFile, errno.Errno) {
+	of, e := c.file(i)
+	if e != 0 {
+		return nil, nil, e
+	}
+	s, isSock := of.File.(*sock.Socket)
+	if !isSock {
+		of.Drop()
+		return nil, nil, errno.ENOTSOCK
+	}
+	return s, of, 0
+}
+
+// addrArg reads a socket address argument (addr, addrlen).
+func addrArg(c *call, s *sock.Socket, addr, n uint64) (sockproto.Addr, errno.Errno) {
+	if n > 128 {
+		return sockproto.Addr{}, errno.EINVAL
+	}
+	b := make([]byte, n)
+	if err := c.as().CopyIn(addr, b); err != nil {
+		return sockproto.Addr{}, errno.EFAULT
+	}
+	return sock.DecodeAddr(b, s.Family())
+}
+
+// putAddr writes a into the program's (addr, *addrlen) as accept,
+// getsockname and recvfrom do: truncated to the room *addrlen gives, and
+// *addrlen set to the whole length. addr 0 writes nothing.
+func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64) errno.Errno {
+	if addr == 0 || lenAddr == 0 {
+		return 0
+	}
+	var lb [4]byte
+	if err := c.as().CopyIn(lenAddr, lb[:]); err != nil {
+		return errno.EFAULT
+	}
+	room := int32(binary.LittleEndian.Uint32(lb[:]))
+	if room < 0 {
+		return errno.EINVAL
+	}
+	b := sock.EncodeAddr(a)
+	if err := c.as().CopyOut(addr, b[:min(len(b), int(room))]); err != nil {
+		return errno.EFAULT
+	}
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(b)))
+	if err := c.as().CopyOut(lenAddr, lb[:]); err != nil {
+		return errno.EFAULT
+	}
+	return 0
+}
+
+// sysBind implements bind(2).
+func sysBind(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	a, e := addrArg(c, s, c.arg(1), c.arg(2))
+	if e != 0 {
+		return fail(e)
+	}
+	return result{err: s.Bind(c.t, a)}
+}
+
+// sysListen implements listen(2).
+func sysListen(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	return result{err: s.Listen(c.t, c.i32(1))}
+}
+
+// sysAccept implements accept(2).
+func sysAccept(c *call) result { return accept(c, 0) }
+
+// sysAccept4 implements accept4(2).
+func sysAccept4(c *call) result { return accept(c, c.arg(3)) }
+
+func accept(c *call, flags uint64) result {
+	if flags&^socketFlags != 0 {
+		return fail(errno.EINVAL)
+	}
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	ns, peer, e := s.Accept(c.t, of.Nonblock())
+	if e != 0 {
+		return fail(e)
+	}
+	if e := putAddr(c, peer, c.arg(1), c.arg(2)); e != 0 {
+		ns.Release()
+		return fail(e)
+	}
+	return installSocket(c, ns, flags)
+}
+
+// sysConnect implements connect(2).
+func sysConnect(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	a, e := addrArg(c, s, c.arg(1), c.arg(2))
+	if e != 0 {
+		return fail(e)
+	}
+	return result{err: s.Connect(c.t, a, of.Nonblock())}
+}
+
+// sysSendto implements sendto(2).
+func sysSendto(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	var to sockproto.Addr
+	if c.arg(4) != 0 {
+		if to, e = addrArg(c, s, c.arg(4), c.arg(5)); e != 0 {
+			return fail(e)
+		}
+	}
+	b := make([]byte, min(c.arg(2), maxIO))
+	if err := c.as().CopyIn(c.arg(1), b); err != nil {
+		return fail(errno.EFAULT)
+	}
+	flags := uint32(c.arg(3))
+	n, e := s.SendTo(c.t, b, flags&^linux.MSG_DONTWAIT, to, of.Nonblock() || flags&linux.MSG_DONTWAIT != 0)
+	if e != 0 {
+		return fail(e)
+	}
+	return ok(uint64(n))
+}
+
+// sysRecvfrom implements recvfrom(2).
+func sysRecvfrom(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	count := min(c.arg(2), maxIO)
+	if !userRange(c.arg(1), count) {
+		return fail(errno.EFAULT)
+	}
+	flags := uint32(c.arg(3))
+	b := make([]byte, count)
+	n, full, from, e := s.RecvFrom(c.t, b, flags, of.Nonblock())
+	if e != 0 {
+		return fail(e)
+	}
+	if err := c.as().CopyOut(c.arg(1), b[:n]); err != nil {
+		return fail(errno.EFAULT)
+	}
+	if e := putAddr(c, from, c.arg(4), c.arg(5)); e != 0 {
+		return fail(e)
+	}
+	if flags&linux.MSG_TRUNC != 0 && s.Type() == uint16(linux.SOCK_DGRAM) {
+		return ok(uint64(full))
+	}
+	return ok(uint64(n))
+}
+
+// sysShutdown implements shutdown(2).
+func sysShutdown(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	return result{err: s.Shutdown(c.t, uint32(c.arg(1)))}
+}
+
+// sysGetsockname implements getsockname(2).
+func sysGetsockname(c *call) result { return sockName(c, false) }
+
+// sysGetpeername implements getpeername(2).
+func sysGetpeername(c *call) result { return sockName(c, true) }
+
+func sockName(c *call, peer bool) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	if c.arg(1) == 0 || c.arg(2) == 0 {
+		return fail(errno.EFAULT)
+	}
+	a, e := s.Name(c.t, peer)
+	if e != 0 {
+		return fail(e)
+	}
+	return result{err: putAddr(c, a, c.arg(1), c.arg(2))}
+}
+
+// sysSetsockopt implements setsockopt(2).
+func sysSetsockopt(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	n := c.arg(4)
+	if n > sockproto.MaxOptLen {
+		return fail(errno.EINVAL)
+	}
+	v := make([]byte, n)
+	if err := c.as().CopyIn(c.arg(3), v); err != nil {
+		return fail(errno.EFAULT)
+	}
+	return result{err: s.SetOpt(c.t, c.i32(1), c.i32(2), v)}
+}
+
+// sysGetsockopt implements getsockopt(2).
+func sysGetsockopt(c *call) result {
+	s, of, e := socketArg(c, 0)
+	if e != 0 {
+		return fail(e)
+	}
+	defer of.Drop()
+	var lb [4]byte
+	if err := c.as().CopyIn(c.arg(4), lb[:]); err != nil {
+		return fail(errno.EFAULT)
+	}
+	room := int32(binary.LittleEndian.Uint32(lb[:]))
+	if room < 0 {
+		return fail(errno.EINVAL)
+	}
+	level, name := c.i32(1), c.i32(2)
+	var v []byte
+	switch {
+	case level == linux.SOL_SOCKET && name == linux.SO_TYPE:
+		v = binary.LittleEndian.AppendUint32(nil, uint32(s.Type()))
+	case level == linux.SOL_SOCKET && name == linux.SO_DOMAIN:
+		v = binary.LittleEndian.AppendUint32(nil, uint32(s.Family()))
+	default:
+		v, e = s.GetOpt(c.t, level, name, int(room))
+		if e != 0 {
+			return fail(e)
+		}
+	}
+	v = v[:min(len(v), int(room))]
+	if err := c.as().CopyOut(c.arg(3), v); err != nil {
+		return fail(errno.EFAULT)
+	}
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(v)))
+	if err := c.as().CopyOut(c.arg(4), lb[:]); err != nil {
+		return fail(errno.EFAULT)
+	}
+	return ok0()
+}
+
+// sysSplice implements splice(2) as "not supported for these
+// descriptors" (EINVAL), which is what programs check for to fall back
+// to read and write: Go's io.Copy between sockets tries splice first and
+// takes ENOSYS for a failure of the copy itself. Moving data through the
+// kernel without copying it has no fast path here yet.
+func sysSplice(c *call) result { return fail(errno.EINVAL) }

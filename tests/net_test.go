@@ -1,0 +1,134 @@
+package tests
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"valence.dev/tests/qemu"
+)
+
+// hostServers starts, on the host's loopback, what nettests reaches
+// through QEMU's user network at 10.0.2.2: an HTTP server of /bytes?n=N
+// (with the body's sha256 in X-Sha256) and a UDP echo server. It returns
+// their ports.
+func hostServers(t *testing.T) (httpPort, udpPort int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err != nil || n < 0 || n > 256<<20 {
+			http.Error(w, "bad n", http.StatusBadRequest)
+			return
+		}
+		b := netPattern(n, 3)
+		w.Header().Set("X-Sha256", fmt.Sprintf("%x", sha256.Sum256(b)))
+		w.Header().Set("Content-Length", strconv.Itoa(n))
+		w.Write(b)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	u, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { u.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := u.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			u.WriteTo(buf[:n], from)
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, u.LocalAddr().(*net.UDPAddr).Port
+}
+
+// netPattern is userland/nettests' pattern.
+func netPattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*31) ^ seed ^ byte(i>>9)
+	}
+	return b
+}
+
+// freePort is a TCP port free on the host's loopback now.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestNet boots with root=nvme0 and a virtio NIC on QEMU's user network:
+// bootstrap starts netd, which configures the NIC by DHCP, and nettests
+// runs as init, a stock Go program using net and net/http: TCP, UDP and
+// HTTP over the loopback, 200 concurrent connections, errors, an HTTP
+// download and a UDP echo from servers on the host (10.0.2.2), and an
+// HTTP server in Valence that the host reaches through a port forward,
+// downloading and uploading 8 MiB byte-exact.
+func TestNet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots the kernel under QEMU; skipped with -short")
+	}
+	httpPort, udpPort := hostServers(t)
+	fwd := freePort(t)
+	disk := rootDiskCopy(t)
+	extra := append(nvmeDisk(disk, "valence-root"),
+		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:8080", fwd),
+		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
+	cmdline := fmt.Sprintf("root=nvme0 init=/bin/nettests NETTESTS_HOST=%d NETTESTS_UDP=%d", httpPort, udpPort)
+	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: 2 * bootTimeout, ExtraArgs: extra})
+	m.Expect(`netd: eth0 52:54:00:12:34:56 10\.0\.2\.15/24 gateway 10\.0\.2\.2`, bootTimeout)
+	m.Expect(`nettests: serving on :8080`, 2*bootTimeout)
+	base := fmt.Sprintf("http://127.0.0.1:%d", fwd)
+	client := &http.Client{Timeout: 5 * time.Minute}
+	const n = 8 << 20
+	resp, err := client.Get(fmt.Sprintf("%s/bytes?n=%d", base, n))
+	if err != nil {
+		t.Fatalf("download from Valence: %v\n%s", err, m.Output())
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(got, netPattern(n, 3)) {
+		t.Errorf("download from Valence: %d bytes (%v), not the pattern", len(got), err)
+	}
+	up := netPattern(n, 9)
+	resp, err = client.Post(base+"/upload", "application/octet-stream", bytes.NewReader(up))
+	if err != nil {
+		t.Fatalf("upload to Valence: %v", err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := fmt.Sprintf("%d %x", n, sha256.Sum256(up)); strings.TrimSpace(string(answer)) != want {
+		t.Errorf("upload to Valence: the server says %q, want %q", answer, want)
+	}
+	if _, err := client.Get(base + "/quit"); err != nil {
+		t.Errorf("/quit: %v", err)
+	}
+	m.Expect(`nettests: (PASS|FAIL).*`, 2*bootTimeout)
+	out := m.Output()
+	for _, name := range []string{"tcp-loopback", "udp-loopback", "http-loopback", "errors", "many-conns", "host-fetch", "host-udp", "serve"} {
+		if !strings.Contains(out, "nettests: "+name+": ok") {
+			t.Errorf("nettests %s did not pass", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", out)
+	}
+}

@@ -1,0 +1,67 @@
+// Command nettests exercises the network as an unmodified Go program
+// sees it, through the net and net/http packages: the kernel forwards its
+// socket calls to netd (docs/net.md). Run it as init through
+// /bin/bootstrap, which starts netd on the NIC and waits for DHCP.
+//
+// It prints "nettests: <name>: ok" per test that passes and
+// "nettests: FAIL <name>: <why>" per test that fails, then
+// "nettests: PASS" (exit 0) or "nettests: FAIL (...)" (exit 1).
+//
+// NETTESTS=a,b runs only those. The tests that talk to the host need
+// NETTESTS_HOST=<port> (an HTTP server on the host, reached through QEMU's
+// user network at 10.0.2.2) and NETTESTS_UDP=<port> (a UDP echo server
+// there); "serve" serves HTTP on port 8080 until the host asks /quit.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+type test struct {
+	name string
+	run  func() error
+}
+
+var tests = []test{
+	{"tcp-loopback", testTCPLoopback},
+	{"udp-loopback", testUDPLoopback},
+	{"http-loopback", testHTTPLoopback},
+	{"errors", testErrors},
+	{"many-conns", testManyConns},
+	{"host-fetch", testHostFetch},
+	{"host-udp", testHostUDP},
+	{"serve", testServe},
+}
+
+func main() {
+	start := time.Now()
+	named := map[string]bool{}
+	for _, n := range strings.Split(os.Getenv("NETTESTS"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			named[n] = true
+		}
+	}
+	var failed []string
+	ran := 0
+	for _, t := range tests {
+		if len(named) > 0 && !named[t.name] {
+			continue
+		}
+		ran++
+		t0 := time.Now()
+		if err := t.run(); err != nil {
+			fmt.Printf("nettests: FAIL %s: %v\n", t.name, err)
+			failed = append(failed, t.name)
+			continue
+		}
+		fmt.Printf("nettests: %s: ok (%v)\n", t.name, time.Since(t0).Round(time.Millisecond))
+	}
+	if len(failed) > 0 {
+		fmt.Printf("nettests: FAIL (%d of %d failed: %s)\n", len(failed), ran, strings.Join(failed, ", "))
+		os.Exit(1)
+	}
+	fmt.Printf("nettests: PASS (%v)\n", time.Since(start).Round(time.Millisecond))
+}
