@@ -9,7 +9,7 @@ import (
 // usertests are the checks the usertests program reports one by one.
 var usertests = []string{
 	"args-env", "goroutines", "maps", "gc", "timers", "preempt", "recover-nil", "mmap",
-	"mprotect-fault", "bad-pointers", "files", "pipes", "exec", "spawn-wait-kill", "crashes",
+	"mprotect-fault", "bad-pointers", "files", "pipes", "poll-select", "exec", "spawn-wait-kill", "crashes",
 	"spawn-cycles", "unsupported",
 }
 

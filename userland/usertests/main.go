@@ -35,6 +35,7 @@ var tests = []test{
 	{"bad-pointers", testBadPointers},
 	{"files", testFiles},
 	{"pipes", testPipes},
+	{"poll-select", testPollSelect},
 	{"exec", testExec},
 	{"spawn-wait-kill", testSpawnWaitKill},
 	{"crashes", testCrashes},
