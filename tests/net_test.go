@@ -81,7 +81,11 @@ func freePort(t *testing.T) int {
 // HTTP over the loopback, 200 concurrent connections, errors, an HTTP
 // download and a UDP echo from servers on the host (10.0.2.2), and an
 // HTTP server in Valence that the host reaches through a port forward,
-// downloading and uploading 8 MiB byte-exact.
+// downloading and uploading 8 MiB byte-exact. Before serving, nettests
+// attacks the socket calls (socket-abuse: faulting pointers, bad lengths,
+// families, flags and descriptors, each errno checked against Linux's;
+// socket-flood: EMFILE and 2000 connect/close cycles without a leak;
+// socket-races: closes under blocked calls, concurrent writers).
 func TestNet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the kernel under QEMU; skipped with -short")
@@ -93,9 +97,9 @@ func TestNet(t *testing.T) {
 		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:8080", fwd),
 		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
 	cmdline := fmt.Sprintf("root=nvme0 init=/bin/nettests NETTESTS_HOST=%d NETTESTS_UDP=%d", httpPort, udpPort)
-	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: 2 * bootTimeout, ExtraArgs: extra})
+	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: 4 * bootTimeout, ExtraArgs: extra})
 	m.Expect(`netd: eth0 52:54:00:12:34:56 10\.0\.2\.15/24 gateway 10\.0\.2\.2`, bootTimeout)
-	m.Expect(`nettests: serving on :8080`, 2*bootTimeout)
+	m.Expect(`nettests: serving on :8080`, 3*bootTimeout)
 	base := fmt.Sprintf("http://127.0.0.1:%d", fwd)
 	client := &http.Client{Timeout: 5 * time.Minute}
 	const n = 8 << 20
@@ -123,7 +127,8 @@ func TestNet(t *testing.T) {
 	}
 	m.Expect(`nettests: (PASS|FAIL).*`, 2*bootTimeout)
 	out := m.Output()
-	for _, name := range []string{"tcp-loopback", "udp-loopback", "http-loopback", "errors", "many-conns", "host-fetch", "host-udp", "serve"} {
+	for _, name := range []string{"tcp-loopback", "udp-loopback", "http-loopback", "errors", "many-conns", "host-fetch", "host-udp",
+		"socket-abuse", "socket-flood", "socket-races", "serve"} {
 		if !strings.Contains(out, "nettests: "+name+": ok") {
 			t.Errorf("nettests %s did not pass", name)
 		}

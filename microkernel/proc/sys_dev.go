@@ -11,6 +11,7 @@ import (
 
 	"valence.dev/ipc"
 	"valence.dev/microkernel/arch/amd64"
+	"valence.dev/microkernel/clock"
 	"valence.dev/microkernel/dma"
 	"valence.dev/microkernel/iommu"
 	"valence.dev/microkernel/klog"
@@ -48,7 +49,23 @@ func SetECAM(base uint64, start, end uint8) {
 var drivers struct {
 	sync.Mutex
 	pid map[uint16]int
+	// The last fault a driver was killed for, per function: the device
+	// may repeat a request the dead driver programmed (the edu device
+	// does, and the IOMMU records each), and the process that drives
+	// the function next must not die for it.
+	lastKill map[uint16]killedFor
 }
+
+// killedFor is a fault a driver was killed for, and when.
+type killedFor struct {
+	addr  uint64
+	write bool
+	at    int64 // monotonic ns
+}
+
+// repeatWindow is how long a fault at the same address as the one a
+// driver was killed for counts as that fault repeated.
+const repeatWindow = 2_000_000_000 // ns
 
 func noteDriver(fn uint16, p *Process) {
 	drivers.Lock()
@@ -61,16 +78,28 @@ func noteDriver(fn uint16, p *Process) {
 
 func init() {
 	dma.OnFault = func(fn uint16, f iommu.Fault) {
+		now := clock.Monotonic()
 		drivers.Lock()
 		pid, found := drivers.pid[fn]
+		last, killed := drivers.lastKill[fn]
 		drivers.Unlock()
 		if !found {
 			return // no driver made DMA memory for it: nothing to blame
+		}
+		if killed && last.addr == f.Addr && last.write == f.Write && now-last.at < repeatWindow {
+			klog.Printf("dma: %s repeated the fault its last driver was killed for; not blaming pid %d", dma.FunctionString(fn), pid)
+			return
 		}
 		p, ok := Lookup(pid)
 		if !ok || p == nil || p.Exiting() {
 			return
 		}
+		drivers.Lock()
+		if drivers.lastKill == nil {
+			drivers.lastKill = map[uint16]killedFor{}
+		}
+		drivers.lastKill[fn] = killedFor{addr: f.Addr, write: f.Write, at: now}
+		drivers.Unlock()
 		klog.Printf("dma: killing pid %d (%s), the driver of %s, for its device's DMA fault (%v)", p.PID, p.Name, dma.FunctionString(fn), f.Reason)
 		p.Kill(linux.SIGKILL)
 	}

@@ -76,22 +76,32 @@ func currentNet() *sock.Net {
 // socketFlags are the flags socket(2) and accept4(2) take with the type.
 const socketFlags = linux.SOCK_NONBLOCK | linux.SOCK_CLOEXEC
 
+// sockMax and ipprotoMax bound socket(2)'s type and protocol (Linux's
+// SOCK_MAX and IPPROTO_MAX): beyond them is EINVAL.
+const (
+	sockMax    = 11
+	ipprotoMax = 263
+)
+
 // sysSocket implements socket(2).
 func sysSocket(c *call) result {
-	domain, typ, protocol := c.arg(0), c.arg(1), c.arg(2)
-	flags := typ & socketFlags
-	typ &^= socketFlags
+	domain, typ, protocol := c.arg(0), uint32(c.arg(1)), c.i32(2)
+	flags := uint64(typ) & socketFlags
+	typ &^= uint32(socketFlags)
+	// Linux's order (__sys_socket, __sock_create): flags and the type's
+	// range, the protocol's range, then the family; a type in range that
+	// the family does not have is ESOCKTNOSUPPORT.
+	if typ&^0xf != 0 || typ >= sockMax || protocol < 0 || protocol >= ipprotoMax {
+		return fail(errno.EINVAL)
+	}
 	if domain != linux.AF_INET && domain != linux.AF_INET6 {
 		return fail(errno.EAFNOSUPPORT)
 	}
-	if typ != uint64(linux.SOCK_STREAM) && typ != uint64(linux.SOCK_DGRAM) {
-		if typ == uint64(linux.SOCK_RAW) {
+	if typ != uint32(linux.SOCK_STREAM) && typ != uint32(linux.SOCK_DGRAM) {
+		if typ == uint32(linux.SOCK_RAW) {
 			return fail(errno.EPERM)
 		}
 		return fail(errno.ESOCKTNOSUPPORT)
-	}
-	if protocol > 0xffff {
-		return fail(errno.EPROTONOSUPPORT)
 	}
 	n := currentNet()
 	if n == nil {
@@ -135,21 +145,33 @@ func socketArg(c *call, i int) (*sock.Socket, *kfile.OpenFile, errno.Errno) {
 
 // addrArg reads a socket address argument (addr, addrlen).
 func addrArg(c *call, s *sock.Socket, addr, n uint64) (sockproto.Addr, errno.Errno) {
-	if n > 128 {
-		return sockproto.Addr{}, errno.EINVAL
-	}
-	b := make([]byte, n)
-	if err := c.as().CopyIn(addr, b); err != nil {
-		return sockproto.Addr{}, errno.EFAULT
+	b, e := addrBytes(c, addr, n)
+	if e != 0 {
+		return sockproto.Addr{}, e
 	}
 	return sock.DecodeAddr(b, s.Family())
 }
 
-// putAddr writes a into the program's (addr, *addrlen) as accept,
-// getsockname and recvfrom do: truncated to the room *addrlen gives, and
-// *addrlen set to the whole length. addr 0 writes nothing.
-func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64) errno.Errno {
-	if addr == 0 || lenAddr == 0 {
+// addrBytes reads the bytes of a socket address argument: at most a
+// sockaddr_storage (EINVAL beyond, as Linux's move_addr_to_kernel).
+func addrBytes(c *call, addr, n uint64) ([]byte, errno.Errno) {
+	if int32(n) < 0 || n > 128 {
+		return nil, errno.EINVAL
+	}
+	b := make([]byte, n)
+	if err := c.as().CopyIn(addr, b); err != nil {
+		return nil, errno.EFAULT
+	}
+	return b, 0
+}
+
+// putAddr writes a into the program's (addr, *addrlen) as Linux's
+// move_addr_to_user does: truncated to the room *addrlen gives, and
+// *addrlen set to the whole length. Where the address is optional
+// (accept, recvfrom), addr 0 writes nothing; otherwise (getsockname,
+// getpeername) a NULL addr with room 0 is fine.
+func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64, optional bool) errno.Errno {
+	if optional && addr == 0 {
 		return 0
 	}
 	var lb [4]byte
@@ -161,8 +183,10 @@ func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64) errno.Errno {
 		return errno.EINVAL
 	}
 	b := sock.EncodeAddr(a)
-	if err := c.as().CopyOut(addr, b[:min(len(b), int(room))]); err != nil {
-		return errno.EFAULT
+	if n := min(len(b), int(room)); n > 0 {
+		if err := c.as().CopyOut(addr, b[:n]); err != nil {
+			return errno.EFAULT
+		}
 	}
 	binary.LittleEndian.PutUint32(lb[:], uint32(len(b)))
 	if err := c.as().CopyOut(lenAddr, lb[:]); err != nil {
@@ -178,7 +202,11 @@ func sysBind(c *call) result {
 		return fail(e)
 	}
 	defer of.Drop()
-	a, e := addrArg(c, s, c.arg(1), c.arg(2))
+	b, e := addrBytes(c, c.arg(1), c.arg(2))
+	if e != 0 {
+		return fail(e)
+	}
+	a, e := sock.DecodeBindAddr(b, s.Family())
 	if e != 0 {
 		return fail(e)
 	}
@@ -202,19 +230,22 @@ func sysAccept(c *call) result { return accept(c, 0) }
 func sysAccept4(c *call) result { return accept(c, c.arg(3)) }
 
 func accept(c *call, flags uint64) result {
-	if flags&^socketFlags != 0 {
-		return fail(errno.EINVAL)
-	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
 	}
 	defer of.Drop()
+	if flags&^socketFlags != 0 {
+		return fail(errno.EINVAL)
+	}
+	if s.Type() != uint16(linux.SOCK_STREAM) {
+		return fail(errno.EOPNOTSUPP)
+	}
 	ns, peer, e := s.Accept(c.t, of.Nonblock())
 	if e != 0 {
 		return fail(e)
 	}
-	if e := putAddr(c, peer, c.arg(1), c.arg(2)); e != 0 {
+	if e := putAddr(c, peer, c.arg(1), c.arg(2), true); e != 0 {
 		ns.Release()
 		return fail(e)
 	}
@@ -248,16 +279,31 @@ func sysSendto(c *call) result {
 			return fail(e)
 		}
 	}
-	b := make([]byte, min(c.arg(2), maxIO))
-	if err := c.as().CopyIn(c.arg(1), b); err != nil {
-		return fail(errno.EFAULT)
-	}
 	flags := uint32(c.arg(3))
-	n, e := s.SendTo(c.t, b, flags&^linux.MSG_DONTWAIT, to, of.Nonblock() || flags&linux.MSG_DONTWAIT != 0)
-	if e != 0 {
-		return fail(e)
+	nonblock := of.Nonblock() || flags&linux.MSG_DONTWAIT != 0
+	// A blocking send on a stream socket sends everything, as Linux's
+	// does, a maxIO piece at a time (the kernel's buffer).
+	buf, count, done := c.arg(1), c.arg(2), uint64(0)
+	for {
+		b := make([]byte, min(count-done, maxIO))
+		if err := c.as().CopyIn(buf+done, b); err != nil {
+			if done > 0 {
+				return ok(done)
+			}
+			return fail(errno.EFAULT)
+		}
+		n, e := s.SendTo(c.t, b, flags&^linux.MSG_DONTWAIT, to, nonblock)
+		if e != 0 {
+			if done > 0 {
+				return ok(done)
+			}
+			return fail(e)
+		}
+		done += uint64(n)
+		if done >= count || n < len(b) || nonblock || s.Type() != uint16(linux.SOCK_STREAM) {
+			return ok(done)
+		}
 	}
-	return ok(uint64(n))
 }
 
 // sysRecvfrom implements recvfrom(2).
@@ -280,7 +326,7 @@ func sysRecvfrom(c *call) result {
 	if err := c.as().CopyOut(c.arg(1), b[:n]); err != nil {
 		return fail(errno.EFAULT)
 	}
-	if e := putAddr(c, from, c.arg(4), c.arg(5)); e != 0 {
+	if e := putAddr(c, from, c.arg(4), c.arg(5), true); e != 0 {
 		return fail(e)
 	}
 	if flags&linux.MSG_TRUNC != 0 && s.Type() == uint16(linux.SOCK_DGRAM) {
@@ -311,14 +357,11 @@ func sockName(c *call, peer bool) result {
 		return fail(e)
 	}
 	defer of.Drop()
-	if c.arg(1) == 0 || c.arg(2) == 0 {
-		return fail(errno.EFAULT)
-	}
 	a, e := s.Name(c.t, peer)
 	if e != 0 {
 		return fail(e)
 	}
-	return result{err: putAddr(c, a, c.arg(1), c.arg(2))}
+	return result{err: putAddr(c, a, c.arg(1), c.arg(2), false)}
 }
 
 // sysSetsockopt implements setsockopt(2).

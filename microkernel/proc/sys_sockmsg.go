@@ -15,8 +15,12 @@ import (
 // (msg_control) is not supported: a sendmsg that carries some is EINVAL,
 // and recvmsg never returns any (msg_controllen is set to 0).
 
-// msgIovecs reads the iovecs of a msghdr, bounded as readv's.
+// msgIovecs reads the iovecs of a msghdr, bounded as readv's (but more
+// than UIO_MAXIOV is EMSGSIZE here, as Linux's msghdr copy says).
 func msgIovecs(c *call, m sock.MsgHdr) ([][2]uint64, uint64, errno.Errno) {
+	if m.IovLen > 1024 {
+		return nil, 0, errno.EMSGSIZE
+	}
 	v, e := iovecs(c, m.Iov, m.IovLen)
 	if e != 0 {
 		return nil, 0, e
@@ -51,11 +55,18 @@ func sysSendmsg(c *call) result {
 		return fail(e)
 	}
 	if m.ControlLen != 0 {
+		// Read as Linux does (EFAULT for a bad pointer), then refused:
+		// ancillary data is not supported.
+		if err := c.as().CopyIn(m.Control, make([]byte, min(m.ControlLen, 4096))); err != nil {
+			return fail(errno.EFAULT)
+		}
 		return fail(errno.EINVAL)
 	}
 	var to sockproto.Addr
-	if m.Name != 0 {
-		if to, e = addrArg(c, s, m.Name, uint64(m.NameLen)); e != 0 {
+	// A name longer than a sockaddr_storage is cut to one; a name of
+	// length 0 is none (Linux's copy_msghdr_from_user).
+	if nl := min(int32(m.NameLen), 128); m.Name != 0 && nl != 0 {
+		if to, e = addrArg(c, s, m.Name, uint64(nl)); e != 0 {
 			return fail(e)
 		}
 	}
@@ -90,6 +101,9 @@ func sysRecvmsg(c *call) result {
 	m, e := readMsgHdr(c, hdr)
 	if e != 0 {
 		return fail(e)
+	}
+	if int32(m.NameLen) < 0 {
+		return fail(errno.EINVAL)
 	}
 	v, total, e := msgIovecs(c, m)
 	if e != 0 {

@@ -115,3 +115,20 @@ func DecodeMsgHdr(b []byte) (MsgHdr, errno.Errno) {
 		Flags:      int32(le.Uint32(b[48:])),
 	}, 0
 }
+
+// DecodeBindAddr is DecodeAddr for bind(2), which Linux's inet_bind reads
+// differently: an address shorter than sockaddr_in is EINVAL whatever
+// its family, and AF_UNSPEC is taken as AF_INET when the address is
+// INADDR_ANY (EAFNOSUPPORT otherwise), for old programs' sake.
+func DecodeBindAddr(b []byte, want uint16) (sockproto.Addr, errno.Errno) {
+	if want == inetFamily && len(b) < inetSize {
+		return sockproto.Addr{}, errno.EINVAL
+	}
+	if len(b) >= familySize && binary.LittleEndian.Uint16(b) == unspecFamily {
+		if want != inetFamily || len(b) < inetSize || binary.BigEndian.Uint32(b[4:]) != 0 {
+			return sockproto.Addr{}, errno.EAFNOSUPPORT
+		}
+		return sockproto.Addr{Family: inetFamily, Port: binary.BigEndian.Uint16(b[2:]), IP: make([]byte, 4)}, 0
+	}
+	return DecodeAddr(b, want)
+}

@@ -75,3 +75,25 @@ func FuzzDecodeAddr(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeBindAddr(t *testing.T) {
+	unspecAny := []byte{0, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	unspecHost := []byte{0, 0, 0, 80, 10, 0, 2, 15, 0, 0, 0, 0, 0, 0, 0, 0}
+	cases := []struct {
+		name string
+		b    []byte
+		addr sockproto.Addr
+		e    errno.Errno
+	}{
+		{"unspec any is inet", unspecAny, sockproto.Addr{Family: inetFamily, Port: 80, IP: []byte{0, 0, 0, 0}}, 0},
+		{"unspec of a host", unspecHost, sockproto.Addr{}, errno.EAFNOSUPPORT},
+		{"short unspec", []byte{0, 0}, sockproto.Addr{}, errno.EINVAL},
+		{"short inet", []byte{2, 0, 0, 80}, sockproto.Addr{}, errno.EINVAL},
+	}
+	for _, c := range cases {
+		addr, e := DecodeBindAddr(c.b, inetFamily)
+		if e != c.e || !cmp.Equal(addr, c.addr) {
+			t.Errorf("%s: %+v %v, want %+v %v", c.name, addr, e, c.addr, c.e)
+		}
+	}
+}

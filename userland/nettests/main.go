@@ -11,6 +11,9 @@
 // NETTESTS_HOST=<port> (an HTTP server on the host, reached through QEMU's
 // user network at 10.0.2.2) and NETTESTS_UDP=<port> (a UDP echo server
 // there); "serve" serves HTTP on port 8080 until the host asks /quit.
+// The socket-abuse, socket-flood and socket-races tests run on Linux too
+// (NETTESTS=socket-abuse go run ./nettests), which is how their expected
+// errnos were checked.
 package main
 
 import (
@@ -33,6 +36,9 @@ var tests = []test{
 	{"many-conns", testManyConns},
 	{"host-fetch", testHostFetch},
 	{"host-udp", testHostUDP},
+	{"socket-abuse", testSocketAbuse},
+	{"socket-flood", testSocketFlood},
+	{"socket-races", testSocketRaces},
 	{"serve", testServe},
 }
 

@@ -338,7 +338,9 @@ func (s *Server) Connect(ctx context.Context, badge uint64, req sockproto.AddrRe
 func (s *Server) connectTCP(st *stack.Stack, c *client, so *sock, raddr netip.AddrPort) error {
 	switch {
 	case so.lis != nil:
-		return errno(syscall.EINVAL, "connect on a listening socket")
+		// A listener is not TCP_CLOSE: Linux's __inet_stream_connect
+		// says EISCONN.
+		return errno(syscall.EISCONN, "connect on a listening socket")
 	case so.conn != nil:
 		switch so.conn.State() {
 		case tcp.SynSent, tcp.SynReceived:

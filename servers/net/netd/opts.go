@@ -255,6 +255,12 @@ func (so *sock) getOpt(st *stack.Stack, level, name int32) (int32, error) {
 		if name == linux.IPV6_V6ONLY {
 			return b(o.v6only), nil
 		}
+	case linux.SOL_UDP:
+	default:
+		// A level no protocol of the socket has: Linux's getsockopt
+		// ends in the protocol's fallback, which says EOPNOTSUPP
+		// (setsockopt says ENOPROTOOPT).
+		return 0, errno(syscall.EOPNOTSUPP, "unknown option level")
 	}
 	return 0, errNoOpt
 }

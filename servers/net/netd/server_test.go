@@ -71,7 +71,7 @@ func TestErrors(t *testing.T) {
 		{"TCP option on UDP", func() error { return c.SetOpt(ctx, udpS, 6, 1, make([]byte, 4)) }, syscall.ENOPROTOOPT},
 		{"keepidle 0", func() error { return c.SetOpt(ctx, tcpS, 6, 4, make([]byte, 4)) }, syscall.EINVAL},
 		{"connect no route", func() error { return c.Connect(ctx, tcpS, inet(netip.MustParseAddr("192.0.2.1"), 80)) }, syscall.ENETUNREACH},
-		{"connect on a listener", func() error { return c.Connect(ctx, lis, inet(sim.AddrB, 80)) }, syscall.EINVAL},
+		{"connect on a listener", func() error { return c.Connect(ctx, lis, inet(sim.AddrB, 80)) }, syscall.EISCONN},
 		{"detach unknown", func() error { return c.Detach(ctx, 77) }, syscall.EFAULT},
 		{"attach 0 bytes", func() error { _, err := c.Attach(ctx, 0); return err }, syscall.EINVAL},
 		{"unknown buffer", func() error { _, err := c.Recv(ctx, sockproto.RecvRequest{Sock: udpS, Buf: 9, Len: 1}); return err }, syscall.EFAULT},
