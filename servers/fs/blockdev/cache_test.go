@@ -74,8 +74,9 @@ type testDev struct {
 	// delay is slept by every request.
 	delay time.Duration
 
-	mu   sync.Mutex
-	reqs []req
+	mu      sync.Mutex
+	reqs    []req
+	flushes int
 }
 
 func newTestDev(blocks uint64) *testDev {
@@ -118,7 +119,13 @@ func (d *testDev) WriteAt(p []byte, block uint64) error {
 	return d.mem.WriteAt(p, block)
 }
 
-func (d *testDev) Flush() error   { return nil }
+func (d *testDev) Flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.flushes++
+	return nil
+}
+
 func (d *testDev) Blocks() uint64 { return d.mem.Blocks() }
 
 // requests returns the requests logged so far and clears the log.

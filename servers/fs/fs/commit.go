@@ -22,6 +22,11 @@ import (
 // blocks until step 4). A torn superblock write fails its checksum and
 // g-1 wins again. Once step 4 returns, the blocks freed since g-1 are
 // released for reuse.
+//
+// Nothing here depends on when a write reaches the medium, only on the
+// device's contract (package blockdev): under a write-back cache, as in
+// fsd, steps 1 and 3 only fill the cache, and each Flush writes back
+// what is dirty before flushing the disk, which is the order above.
 func (f *FS) commit() error {
 	if !f.changed && f.tree.Dirty() == 0 {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -45,15 +46,65 @@ func crashView(t testing.TB, f *fs.FS) map[string]string {
 	return desc
 }
 
-// recordWorkload runs the workload and returns the base image, the log
-// and the commits.
-func recordWorkload(t *testing.T, seed uint64, commits int) ([]byte, *blockdev.Recorder, []commitPoint) {
-	return record(t, seed, commits, fs.Options{MaxDirtyNodes: -1, CacheNodes: 64})
+// recordWorkload runs the workload on the recording device seen
+// through stack and returns the base image, the log and the commits.
+func recordWorkload(t *testing.T, seed uint64, commits int, stack crashStack) ([]byte, *blockdev.Recorder, []commitPoint) {
+	return record(t, seed, commits, fs.Options{MaxDirtyNodes: -1, CacheNodes: 64}, stack)
 }
 
-// record runs the workload with opts until it has made commits explicit
-// commits.
-func record(t *testing.T, seed uint64, commits int, opts fs.Options) ([]byte, *blockdev.Recorder, []commitPoint) {
+// crashStack is what the filesystem runs on in a crash test: the
+// recording device, or something in front of it.
+type crashStack struct {
+	name string
+	over func(rec *blockdev.Recorder) blockdev.Device
+}
+
+// crashStacks are the stacks every crash test runs on: the recorder
+// itself, and the recorder behind a write-back cache as fsd has one,
+// small enough that blocks are evicted, and with so low a dirty bound
+// that it writes back early all the time. The recorder then sees only
+// what the cache wrote back, and a power cut loses whatever was dirty
+// in it.
+var crashStacks = []crashStack{
+	{"direct", func(rec *blockdev.Recorder) blockdev.Device { return rec }},
+	{"write-back cache", func(rec *blockdev.Recorder) blockdev.Device {
+		return blockdev.NewCacheWith(rec, blockdev.CacheOptions{
+			Bytes: 64 * blockdev.BlockSize, WriteBack: true, MaxDirty: 4 * blockdev.BlockSize, Readahead: 16 * blockdev.BlockSize})
+	}},
+	{"write-back cache, 4 writers", func(rec *blockdev.Recorder) blockdev.Device {
+		return blockdev.NewCacheWith(&lockedDevice{Device: rec}, blockdev.CacheOptions{
+			Bytes: 64 * blockdev.BlockSize, WriteBack: true, MaxDirty: 8 * blockdev.BlockSize, Writers: 4})
+	}},
+}
+
+// lockedDevice makes a device that is not safe for concurrent use
+// (Recorder) safe, for a cache that writes back several runs at once.
+type lockedDevice struct {
+	mu sync.Mutex
+	blockdev.Device
+}
+
+func (d *lockedDevice) ReadAt(p []byte, block uint64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Device.ReadAt(p, block)
+}
+
+func (d *lockedDevice) WriteAt(p []byte, block uint64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Device.WriteAt(p, block)
+}
+
+func (d *lockedDevice) Flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Device.Flush()
+}
+
+// record runs the workload with opts on stack until it has made commits
+// explicit commits.
+func record(t *testing.T, seed uint64, commits int, opts fs.Options, stack crashStack) ([]byte, *blockdev.Recorder, []commitPoint) {
 	mem := blockdev.NewMem(4096)
 	c := &clock{}
 	must(t, fs.Mkfs(mem, fs.MkfsOptions{Volume: 0xc0ffee, Now: c.now}))
@@ -71,7 +122,8 @@ func record(t *testing.T, seed uint64, commits int, opts fs.Options) ([]byte, *b
 	base := append([]byte(nil), mem.Bytes()...)
 	rec := blockdev.NewRecorder(mem)
 	opts.Now = c.now
-	f, err := fs.Mount(rec, opts)
+	dev := stack.over(rec)
+	f, err := fs.Mount(dev, opts)
 	must(t, err)
 
 	points := []commitPoint{{super: -1, end: 0, tree: crashView(t, f)}}
@@ -119,6 +171,13 @@ func record(t *testing.T, seed uint64, commits int, opts fs.Options) ([]byte, *b
 			sync()
 		}
 	}
+	if c, ok := dev.(*blockdev.Cache); ok {
+		st := c.Stats()
+		t.Logf("cache: %+v", st)
+		if st.Early == 0 || st.Evictions == 0 {
+			t.Errorf("the cache never wrote back early or never evicted: the test tests little")
+		}
+	}
 	return base, rec, points
 }
 
@@ -164,24 +223,36 @@ func TestCrash(t *testing.T) {
 	if long() {
 		commits, between, seeds = 400, 4, []uint64{1, 2, 3, 4}
 	}
-	total := 0
-	for _, seed := range seeds {
-		base, rec, points := recordWorkload(t, seed, commits)
-		rng := rand.New(rand.NewPCG(seed, 13))
-		cuts := cutPoints(rec.Ops(), rng, between)
-		replay := blockdev.NewReplay(base, rec.Ops())
-		positions := map[int]bool{}
-		for i, c := range cuts {
-			dev, err := replay.Cut(c.at, c.loss, rng)
-			must(t, err)
-			checkCut(t, dev, c, points, i%4 == 0)
-			positions[c.at] = true
-		}
-		t.Logf("seed %d: %d ops, %d commits, %d cut points, %d cuts (with loss variants)", seed, len(rec.Ops()), len(points)-1, len(positions), len(cuts))
-		total += len(positions)
+	stacks := crashStacks
+	if !long() {
+		stacks = crashStacks[:2] // and the cache's with one seed and fewer commits
 	}
-	if total < 500 {
-		t.Errorf("only %d cut points", total)
+	for i, stack := range stacks {
+		t.Run(stack.name, func(t *testing.T) {
+			total := 0
+			seeds, commits := seeds, commits
+			if i > 0 && !long() {
+				seeds, commits = seeds[:1], commits/2
+			}
+			for _, seed := range seeds {
+				base, rec, points := recordWorkload(t, seed, commits, stack)
+				rng := rand.New(rand.NewPCG(seed, 13))
+				cuts := cutPoints(rec.Ops(), rng, between)
+				replay := blockdev.NewReplay(base, rec.Ops())
+				positions := map[int]bool{}
+				for i, c := range cuts {
+					dev, err := replay.Cut(c.at, c.loss, rng)
+					must(t, err)
+					checkCut(t, dev, c, points, i%4 == 0)
+					positions[c.at] = true
+				}
+				t.Logf("seed %d: %d ops, %d commits, %d cut points, %d cuts (with loss variants)", seed, len(rec.Ops()), len(points)-1, len(positions), len(cuts))
+				total += len(positions)
+			}
+			if want := 5 * commits * len(seeds) / 2; total < want {
+				t.Errorf("only %d cut points, want %d", total, want)
+			}
+		})
 	}
 }
 
@@ -252,33 +323,47 @@ func TestCrashAutoCommit(t *testing.T) {
 	if long() {
 		commits, seeds = 200, []uint64{5, 6, 7}
 	}
-	for _, seed := range seeds {
-		base, rec, _ := record(t, seed, commits, fs.Options{MaxDirtyNodes: 1, CacheNodes: 64})
-		rng := rand.New(rand.NewPCG(seed, 17))
-		cuts := cutPoints(rec.Ops(), rng, 1)
-		replay := blockdev.NewReplay(base, rec.Ops())
-		for i, c := range cuts {
-			dev, err := replay.Cut(c.at, c.loss, rng)
-			must(t, err)
-			where := fmt.Sprintf("cut at op %d (%v)", c.at, c.loss)
-			if _, err := fsck.Check(dev); err != nil {
-				t.Fatalf("%s: fsck: %v", where, err)
+	// Early writebacks are what this test adds for a cache; one cache
+	// stack, with fewer commits, suffices unless the run is long.
+	stacks := crashStacks
+	if !long() {
+		stacks = crashStacks[:2]
+	}
+	for i, stack := range stacks {
+		t.Run(stack.name, func(t *testing.T) {
+			commits := commits
+			if i > 0 && !long() {
+				commits /= 2
 			}
-			f, err := fs.Mount(dev, fs.Options{ReadOnly: true})
-			if err != nil {
-				t.Fatalf("%s: mount: %v", where, err)
+			for _, seed := range seeds {
+				base, rec, _ := record(t, seed, commits, fs.Options{MaxDirtyNodes: 1, CacheNodes: 64}, stack)
+				rng := rand.New(rand.NewPCG(seed, 17))
+				cuts := cutPoints(rec.Ops(), rng, 1)
+				replay := blockdev.NewReplay(base, rec.Ops())
+				for i, c := range cuts {
+					dev, err := replay.Cut(c.at, c.loss, rng)
+					must(t, err)
+					where := fmt.Sprintf("cut at op %d (%v)", c.at, c.loss)
+					if _, err := fsck.Check(dev); err != nil {
+						t.Fatalf("%s: fsck: %v", where, err)
+					}
+					f, err := fs.Mount(dev, fs.Options{ReadOnly: true})
+					if err != nil {
+						t.Fatalf("%s: mount: %v", where, err)
+					}
+					crashView(t, f)
+					if i%4 == 0 {
+						checkReuse(t, dev, where)
+					}
+				}
+				supers := 0
+				for _, op := range rec.Ops() {
+					if !op.Flush && op.Block < 2 {
+						supers++
+					}
+				}
+				t.Logf("seed %d: %d ops, %d commits, %d cuts", seed, len(rec.Ops()), supers, len(cuts))
 			}
-			crashView(t, f)
-			if i%4 == 0 {
-				checkReuse(t, dev, where)
-			}
-		}
-		supers := 0
-		for _, op := range rec.Ops() {
-			if !op.Flush && op.Block < 2 {
-				supers++
-			}
-		}
-		t.Logf("seed %d: %d ops, %d commits, %d cuts", seed, len(rec.Ops()), supers, len(cuts))
+		})
 	}
 }
