@@ -174,11 +174,15 @@ BOOTS ?= 3
 # e.g. FILEBENCH=-file-quick (32 and 16 MiB files instead of 256 and 64;
 # Valence writes files at ~0.5 MiB/s under TCG) or FILEBENCH=-file=false.
 FILEBENCH ?=
+# NETBENCH: more tools/bench flags for the net-* rows, e.g. NETBENCH=-net-tap=off
+# (only QEMU's user network; the tap rows need root) or NETBENCH=-net=false.
+NETBENCH ?=
 bench: need-qemu image
 	@ver=$$(scripts/fetch-linux.sh $(BUILD)/linux) && \
 	$(GO) run ./tools/bench -linux $(BUILD)/linux/vmlinuz -linux-version "$$ver" \
 		-image $(IMAGE_DIR) -ubench $(BUILD)/userland/ubench -diskbench $(BUILD)/userland/diskbench \
 		-filebench $(BUILD)/userland/filebench $(FILEBENCH) \
+		-netbench $(BUILD)/userland/netbench $(NETBENCH) \
 		-accel $(ACCEL) -mem $(MEM) -boots $(BOOTS) -out $(BUILD)/bench.json
 
 generate: need-go

@@ -10,13 +10,17 @@
 # ext4 filesystem's modules (ext4, its dependencies, and the crc32c
 # implementations its metadata checksums need: a "softdep", which nothing
 # would load without modprobe) not already in modules/order, for the file
-# benchmark's.
+# benchmark's; and modules/net.order, the virtio-net driver (virtio_pci,
+# which finds the device, and virtio_net, with what they depend on), which
+# Debian also builds as modules, for the network benchmark's.
 set -eu
 dir=$1
 mods="nvme"
 fsmods="crc32c_generic crc32c-intel ext4"
+netmods="virtio_pci virtio_net"
 mkdir -p "$dir"
-if [ -f "$dir/vmlinuz" ] && [ -f "$dir/version" ] && [ -f "$dir/modules/order" ] && [ -f "$dir/modules/ext4.order" ]; then
+if [ -f "$dir/vmlinuz" ] && [ -f "$dir/version" ] && [ -f "$dir/modules/order" ] && [ -f "$dir/modules/ext4.order" ] &&
+	[ -f "$dir/modules/net.order" ]; then
 	cat "$dir/version"
 	exit 0
 fi
@@ -46,10 +50,11 @@ find "$tmp"/x/lib/modules/*/kernel -name '*.ko*' |
 	awk -F/ '{ n = $NF; sub(/\.ko.*$/, "", n); gsub(/-/, "_", n); print n, $0 }' > "$tmp/index"
 : > "$m/order"
 : > "$m/ext4.order"
+: > "$m/net.order"
 add() {
 	local n f out dep
 	n=$(echo "$1" | tr - _)
-	if grep -qx "$n.ko" "$m/order" "$m/ext4.order"; then
+	if grep -qx "$n.ko" "$m/order" "$m/ext4.order" "$m/net.order"; then
 		return 0
 	fi
 	f=$(awk -v n="$n" '$1 == n { print $2; exit }' "$tmp/index")
@@ -82,8 +87,13 @@ order="$m/ext4.order"
 for mod in $fsmods; do
 	add "$mod"
 done
+order="$m/net.order"
+for mod in $netmods; do
+	add "$mod"
+done
 echo "valence: Linux modules for the disk benchmark: $(tr '\n' ' ' < "$m/order")" >&2
-echo "valence: and for the file benchmark: $(tr '\n' ' ' < "$m/ext4.order")" >&2
+echo "valence: for the file benchmark: $(tr '\n' ' ' < "$m/ext4.order")" >&2
+echo "valence: and for the network benchmark: $(tr '\n' ' ' < "$m/net.order")" >&2
 
 # The modules directory goes in last: it marks the fetch complete.
 rm -rf "$dir/modules"

@@ -41,4 +41,21 @@
 // (-file-seq-reps); -file-quick makes the two big files 32 and 16 MiB,
 // because Valence writes files at well under 1 MiB/s under TCG. A file
 // boot may take hours (-file-timeout, 3 h).
+//
+// Before the file boots, each kernel boots with a virtio-net NIC and runs
+// userland/netbench as its first process (net.go; -net=false skips it):
+// Valence with root=nvme0 and no disk, because /bin/bootstrap, which
+// starts netd (and netd's DHCP), runs only when root= names a disk; it
+// finds none and keeps the initfs. Linux with the virtio-net modules
+// (modules/net.order) in its initramfs, netbench setting 10.0.2.15/24
+// itself. The bench drives netbench from the host (netdrive.go): TCP
+// MiB/s each way as the receiver counts it, keep-alive HTTP requests and
+// connections per second with -net-clients at once, each -net-reps times
+// for -net-seconds, every wait bounded so a slow or stuck guest fails its
+// rows instead of hanging the bench. Both kernels do this on QEMU's user
+// network (rows net-user-*, through hostfwd ports on 127.0.0.1) and, when
+// the host allows (root, /dev/net/tun, ip; -net-tap), on a TAP device in
+// a private network namespace (rows net-tap-*, nettap.go), which takes
+// QEMU's slirp out of the figures. Rows only Linux has (Valence's
+// workload failed) are shown with "-" for Valence.
 package main

@@ -49,6 +49,13 @@ var (
 	fileDisk    = flag.Int("file-disk-mib", 0, "filebench: size of both disks (0: enough for the files, at least 1024)")
 	fileTimeout = flag.Duration("file-timeout", 3*time.Hour, "limit for one file boot")
 	mkfsExt4    = flag.String("mkfs-ext4", "", "mkfs.ext4 for the Linux disk (default: from PATH, /sbin or /usr/sbin)")
+
+	netbench   = flag.String("netbench", "build/userland/netbench", "the network benchmark program")
+	netOn      = flag.Bool("net", true, "also boot each kernel with a virtio-net NIC and drive userland/netbench from the host")
+	netSeconds = flag.Float64("net-seconds", 2, "network: seconds per repetition of each workload")
+	netReps    = flag.Int("net-reps", 3, "network: repetitions of each workload")
+	netClients = flag.Int("net-clients", 4, "network: concurrent clients of the HTTP and connect workloads")
+	netTap     = flag.String("net-tap", "auto", "network: also on a TAP device in a private namespace (needs root, /dev/net/tun, ip): auto, on or off")
 )
 
 func envOr(k, d string) string {
@@ -159,9 +166,12 @@ type figure struct {
 	Min         float64 `json:"min"`    // Valence min
 	Median      float64 `json:"median"` // Valence median
 	LinuxNote   string  `json:"linux_note,omitempty"`
-	// HigherBetter marks throughputs (MiB/s, IOPS): a ratio above 1
+	// HigherBetter marks rates (MiB/s, IOPS, req/s, conn/s): a ratio above 1
 	// favours Valence. For the other figures (times) lower is better.
 	HigherBetter bool `json:"higher_is_better,omitempty"`
+	// ValenceMissing marks a figure Linux has and Valence does not (its
+	// workload failed, as the bench's stderr says).
+	ValenceMissing bool `json:"valence_missing,omitempty"`
 }
 
 var benchLine = regexp.MustCompile(`^bench: (\S+) min ([0-9.]+) median ([0-9.]+) (\S+) \((\d+) repetitions`)
@@ -205,6 +215,13 @@ func run() error {
 			return err
 		}
 	}
+	var nplan netPlan
+	if *netOn {
+		var err error
+		if nplan, err = planNet(*netSeconds, *netReps, *netClients, *netTap); err != nil {
+			return err
+		}
+	}
 	initrd, err := buildInitramfs(*ubench, nil)
 	if err != nil {
 		return err
@@ -238,6 +255,13 @@ func run() error {
 		}
 		vlines, llines = append(vlines, v...), append(llines, l...)
 	}
+	if *netOn {
+		v, l, err := netBoots(nplan)
+		if err != nil {
+			return err
+		}
+		vlines, llines = append(vlines, v...), append(llines, l...)
+	}
 	if *file {
 		v, l, err := fileBoots(plan)
 		if err != nil {
@@ -253,13 +277,16 @@ func run() error {
 			Repetitions: *boots, ValenceMin: vmin, LinuxMin: lmin, Min: vmin, Median: vmed, Ratio: vmed / lmed})
 	}
 	figs = append(figs, compare(parse(vlines), parse(llines))...)
-	report(figs, plan)
+	report(figs, plan, nplan)
 	doc := map[string]any{
 		"date": time.Now().UTC().Format(time.RFC3339), "accel": *accel, "memory_mib": *mem,
 		"linux_kernel": *linuxName, "linux_disk_iommu": *linuxIOMMU, "disk_mib": *diskMiB,
 		"figures": figs}
 	if *file {
 		doc["file"] = plan
+	}
+	if *netOn {
+		doc["net"] = nplan
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -309,16 +336,29 @@ func diskBoots() (valence, linux []string, err error) {
 }
 
 // compare pairs each Valence figure with Linux's: the same name, or for
-// IPC the fastest Linux mechanism carrying the same payload.
+// IPC the fastest Linux mechanism carrying the same payload. A figure
+// only Linux has (Valence's workload failed) is a row too, with
+// ValenceMissing set, except Linux's IPC alternatives ("ipc-64B/pipe").
 func compare(vs, ls map[string]sample) []figure {
 	names := make([]string, 0, len(vs))
 	for n := range vs {
 		names = append(names, n)
 	}
+	for n := range ls {
+		if _, ok := vs[n]; !ok && !strings.Contains(n, "/") {
+			names = append(names, n)
+		}
+	}
 	sort.Strings(names)
 	var figs []figure
 	for _, n := range names {
-		v := vs[n]
+		v, ok := vs[n]
+		if !ok {
+			l := ls[n]
+			figs = append(figs, figure{Name: n, Unit: l.unit, Linux: l.median, LinuxMin: l.min, Repetitions: l.reps,
+				HigherBetter: higherBetter(l.unit), ValenceMissing: true})
+			continue
+		}
 		f := figure{Name: n, Unit: v.unit, Valence: v.median, Repetitions: v.reps, ValenceMin: v.min, Min: v.min, Median: v.median,
 			HigherBetter: higherBetter(v.unit)}
 		if l, ok := ls[n]; ok && l.unit == v.unit {
@@ -344,9 +384,9 @@ func higherBetter(unit string) bool {
 	return strings.HasSuffix(unit, "/s") || unit == "IOPS"
 }
 
-func report(figs []figure, plan filePlan) {
+func report(figs []figure, plan filePlan, nplan netPlan) {
 	fmt.Printf("Valence vs Linux %s, same QEMU (%s, %d MiB, 1 CPU); medians (mins)\n", *linuxName, *accel, *mem)
-	fmt.Printf("ratio = Valence / Linux: for times lower is better for Valence, for MiB/s and IOPS (*) higher is\n")
+	fmt.Printf("ratio = Valence / Linux: lower is better for Valence for times, higher for rates (MiB/s, IOPS, req/s, conn/s: *)\n")
 	if *disk {
 		fmt.Printf("nvme-*: %d MiB QEMU NVMe disk, IOMMU attached for both, Linux intel_iommu=%s, O_DIRECT\n", *diskMiB, *linuxIOMMU)
 	}
@@ -354,6 +394,11 @@ func report(figs []figure, plan filePlan) {
 		fmt.Printf("fs-*: Valence's filesystem (fsd, mounted at / by bootstrap) vs ext4 on the same QEMU NVMe disk, fresh for each;\n")
 		fmt.Printf("      no cache dropped, except in -cold rows Linux's page cache (Valence cannot drop fsd's 64 MiB block cache);\n")
 		fmt.Printf("      %s\n", plan)
+	}
+	if *netOn {
+		fmt.Printf("net-*: virtio-net NIC driven from the host; user: QEMU's user network (slirp, hostfwd), tap: a TAP device\n")
+		fmt.Printf("       in a private namespace; to-guest/from-guest: TCP MiB/s as the receiver counts it; http: keep-alive\n")
+		fmt.Printf("       GET of 64 bytes; connect: connect, the guest's byte, close; %s\n", nplan)
 	}
 	fmt.Println()
 	fmt.Printf("%-28s %-14s %22s %22s %8s\n", "figure", "unit", "valence", "linux", "ratio")
@@ -364,7 +409,10 @@ func report(figs []figure, plan filePlan) {
 
 // row is f as one line of the table.
 func row(f figure) string {
-	linux, ratio := "-", "-"
+	valence, linux, ratio := fmt.Sprintf("%.3f (%.3f)", f.Valence, f.ValenceMin), "-", "-"
+	if f.ValenceMissing {
+		valence = "-"
+	}
 	if f.Linux > 0 {
 		linux = fmt.Sprintf("%.3f (%.3f)", f.Linux, f.LinuxMin)
 		if f.LinuxNote != "" {
@@ -377,8 +425,11 @@ func row(f figure) string {
 		if f.HigherBetter {
 			ratio += "*"
 		}
+		if f.ValenceMissing {
+			ratio = "-"
+		}
 	}
-	return fmt.Sprintf("%-28s %-14s %22s %22s %8s", f.Name, f.Unit, fmt.Sprintf("%.3f (%.3f)", f.Valence, f.ValenceMin), linux, ratio)
+	return fmt.Sprintf("%-28s %-14s %22s %22s %8s", f.Name, f.Unit, valence, linux, ratio)
 }
 
 // buildInitramfs makes a Linux guest's initramfs with prog as /init and
