@@ -17,6 +17,7 @@ var attacks = []string{
 	"caps-forged", "caps-stale", "caps-escalate", "caps-revoked", "caps-transfer", "caps-mapped",
 	"fuzz-findings", "pipe-flood", "as-switch", "mount-abuse",
 	"linux-mount-abuse",
+	"unix-hostile-args", "unix-cycles", "unix-fd-flood", "unix-byte-flood", "unix-close-under-call", "unix-races",
 }
 
 // consoleSays are lines the kernel must print during the attacks: a file

@@ -10,7 +10,7 @@ import (
 // drvtests are the checks the drvtests program reports (userland/drvtests):
 // pcid and the drivers it starts, reached through its registry.
 var drvtests = []string{"pci-list", "nvme-identify", "nvme-patterns", "nvme-kill", "edu-factorial",
-	"virtio-net-dhcp", "virtio-blk-patterns", "block-peers", "fsd-persist", "fsd-restart"}
+	"virtio-net-dhcp", "netd-restart", "virtio-blk-patterns", "block-peers", "fsd-persist", "fsd-restart"}
 
 // driversConsole are lines that must appear: pcid's listing and driver
 // starts, the NVMe driver's identification, and pcid noticing its death.
@@ -28,6 +28,11 @@ var driversConsole = []string{
 	`pcid: edud \(00:\d\d\.0\) registered edu0 \(edu\)`,
 	`virtio-netd: 00:\d\d\.0: net0: MAC 52:54:00:12:34:56, link up`,
 	`drvtests: net0: MAC 52:54:00:12:34:56, DHCP lease 10\.0\.2\.\d+/24 router 10\.0\.2\.2 `,
+	`drvtests: netd-restart: netd killed after \d+ MiB sent; the sender got .*(connection reset by peer|broken pipe)`,
+	`drvtests: netd-restart: a new netd \(pid \d+\) serves new connections`,
+	`drvtests: netd-restart: virtio-netd killed after \d+ MiB sent; the sender got .*(connection reset by peer|broken pipe)`,
+	`pcid: virtio-netd \(00:\d\d\.0\) exited: killed by SIGKILL`,
+	`drvtests: netd-restart: virtio-netd restarted by pcid as pid \d+; netd \(pid \d+\) on it serves new connections`,
 	`virtio-blkd: 00:\d\d\.0: vda: 16 MiB`,
 	`drvtests: vda: 16 MiB written in .* and read back intact`,
 	`fsd: QEMU NVMe Ctrl: no filesystem; formatting 32 MiB`,

@@ -81,7 +81,7 @@ func freePort(t *testing.T) int {
 // HTTP over the loopback, 200 concurrent connections, errors, an HTTP
 // download and a UDP echo from servers on the host (10.0.2.2), and an
 // HTTP server in Valence that the host reaches through a port forward,
-// downloading and uploading 8 MiB byte-exact. Before serving, nettests
+// downloading and uploading 100 MiB byte-exact. Before serving, nettests
 // attacks the socket calls (socket-abuse: faulting pointers, bad lengths,
 // families, flags and descriptors, each errno checked against Linux's;
 // socket-flood: EMFILE and 2000 connect/close cycles without a leak;
@@ -101,8 +101,8 @@ func TestNet(t *testing.T) {
 	m.Expect(`netd: eth0 52:54:00:12:34:56 10\.0\.2\.15/24 gateway 10\.0\.2\.2`, bootTimeout)
 	m.Expect(`nettests: serving on :8080`, 3*bootTimeout)
 	base := fmt.Sprintf("http://127.0.0.1:%d", fwd)
-	client := &http.Client{Timeout: 5 * time.Minute}
-	const n = 8 << 20
+	client := &http.Client{Timeout: 10 * time.Minute}
+	const n = 100 << 20
 	resp, err := client.Get(fmt.Sprintf("%s/bytes?n=%d", base, n))
 	if err != nil {
 		t.Fatalf("download from Valence: %v\n%s", err, m.Output())
@@ -128,7 +128,8 @@ func TestNet(t *testing.T) {
 	m.Expect(`nettests: (PASS|FAIL).*`, 2*bootTimeout)
 	out := m.Output()
 	for _, name := range []string{"tcp-loopback", "udp-loopback", "http-loopback", "errors", "many-conns", "host-fetch", "host-udp",
-		"socket-abuse", "socket-flood", "socket-races", "serve"} {
+		"socket-abuse", "socket-flood", "socket-races", "privileged-port", "serve", "unix-stream", "unix-gram", "unix-abstract",
+		"unix-rights", "unix-http", "unix-calls"} {
 		if !strings.Contains(out, "nettests: "+name+": ok") {
 			t.Errorf("nettests %s did not pass", name)
 		}

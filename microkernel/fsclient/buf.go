@@ -4,8 +4,6 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/microkernel/kfile"
-	"valence.dev/microkernel/mm"
-	"valence.dev/microkernel/obj"
 	"valence.dev/servers/fs/fileproto"
 )
 
@@ -23,31 +21,9 @@ const (
 
 // sharedBuf is one attached buffer.
 type sharedBuf struct {
-	id      uint32
-	size    uint64
-	frames  []uint64
-	release func() // drops the kernel's mapping reference on the memory
-	gen     uint64 // the server generation it belongs to
-}
-
-// copyOut copies the buffer's bytes [off, off+len(dst)) to dst.
-func (b *sharedBuf) copyOut(off uint64, dst []byte) {
-	for done := 0; done < len(dst); {
-		o := off + uint64(done)
-		page, in := o/mm.PageSize, o%mm.PageSize
-		n := copy(dst[done:], mm.PhysBytes(b.frames[page]+in, mm.PageSize-in))
-		done += n
-	}
-}
-
-// copyIn copies src into the buffer at off.
-func (b *sharedBuf) copyIn(off uint64, src []byte) {
-	for done := 0; done < len(src); {
-		o := off + uint64(done)
-		page, in := o/mm.PageSize, o%mm.PageSize
-		n := copy(mm.PhysBytes(b.frames[page]+in, mm.PageSize-in), src[done:])
-		done += n
-	}
+	*Shared
+	id  uint32
+	gen uint64 // the server generation it belongs to
 }
 
 // getBuf returns a free buffer of the mount's current server, attaching
@@ -63,7 +39,7 @@ func (m *mount) getBuf(c kfile.Caller) *sharedBuf {
 			return b
 		}
 		m.nbufs--
-		b.release() // the server that gave it is gone
+		b.Release() // the server that gave it is gone
 	}
 	if m.nbufs >= kernelBuffers || m.noBufs == gen {
 		m.bufMu.Unlock()
@@ -92,7 +68,7 @@ func (m *mount) putBuf(b *sharedBuf) {
 	if b.gen != gen || ep.Dead() {
 		m.nbufs--
 		m.bufMu.Unlock()
-		b.release()
+		b.Release()
 		return
 	}
 	m.free = append(m.free, b)
@@ -109,7 +85,7 @@ func (m *mount) serverGone() {
 	m.nbufs -= len(free)
 	m.bufMu.Unlock()
 	for _, b := range free {
-		b.release()
+		b.Release()
 	}
 }
 
@@ -124,23 +100,12 @@ func (m *mount) attach(c kfile.Caller, gen uint64) (*sharedBuf, errno.Errno) {
 	if err != nil {
 		return nil, rpcErrno(err)
 	}
-	if tr == nil || rep.Size < kernelBufferLen {
+	if rep.Size < kernelBufferLen {
 		return nil, errno.EIO
 	}
-	o, found := tr.Object(rep.Mem)
-	if !found {
-		return nil, errno.EIO
+	sh, e := MapShared(tr, rep.Mem, kernelBufferLen)
+	if e != 0 {
+		return nil, e
 	}
-	mem, isMem := o.(*obj.Memory)
-	if !isMem {
-		return nil, errno.EIO
-	}
-	frames, release, live := mem.Frames()
-	if !live || uint64(len(frames))*mm.PageSize < kernelBufferLen {
-		if live {
-			release()
-		}
-		return nil, errno.EIO
-	}
-	return &sharedBuf{id: rep.ID, size: kernelBufferLen, frames: frames, release: release, gen: gen}, 0
+	return &sharedBuf{Shared: sh, id: rep.ID, gen: gen}, 0
 }

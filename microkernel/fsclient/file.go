@@ -65,7 +65,7 @@ func (f *file) Read(c kfile.Caller, b []byte, off int64, nonblock bool) (int, er
 	for done < len(b) {
 		var got, n int
 		if buf != nil {
-			n = min(len(b)-done, int(buf.size))
+			n = min(len(b)-done, int(buf.Size()))
 			rep, err := cl.Read(bg, fileproto.ReadRequest{Fid: fid, Off: off + int64(done), Len: uint32(n), Buf: buf.id})
 			if err != nil {
 				if done > 0 {
@@ -74,7 +74,7 @@ func (f *file) Read(c kfile.Caller, b []byte, off int64, nonblock bool) (int, er
 				return 0, rpcErrno(err)
 			}
 			got = min(int(rep.N), n)
-			buf.copyOut(0, b[done:done+got])
+			buf.CopyOut(0, b[done:done+got])
 		} else {
 			n = min(len(b)-done, fileproto.MaxInline)
 			rep, err := cl.Read(bg, fileproto.ReadRequest{Fid: fid, Off: off + int64(done), Len: uint32(n)})
@@ -117,8 +117,8 @@ func (f *file) WriteEnd(c kfile.Caller, b []byte, off int64) (int, int64, errno.
 		req := fileproto.WriteRequest{Fid: fid, Off: off + int64(done)}
 		n := min(len(b)-done, fileproto.MaxInline)
 		if buf != nil {
-			n = min(len(b)-done, int(buf.size))
-			buf.copyIn(0, b[done:done+n])
+			n = min(len(b)-done, int(buf.Size()))
+			buf.CopyIn(0, b[done:done+n])
 			req.Buf, req.Len = buf.id, uint32(n)
 		} else {
 			req.Data = b[done : done+n]

@@ -198,3 +198,8 @@ func FSOf(f kfile.File) (FS, bool) {
 	}
 	return FS{}, false
 }
+
+// Mknod implements kfile.Mknoder: the server makes the node.
+func (fs FS) Mknod(c kfile.Caller, at kfile.At, mode uint32) errno.Errno {
+	return rpcErrno(fs.client(c).Mknod(bg, fileproto.MknodRequest{Cred: cred(c), At: fileproto.At{Path: at.Rel}, Mode: mode}))
+}

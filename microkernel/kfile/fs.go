@@ -76,3 +76,12 @@ func StatOf(c Caller, f File) (linux.Stat, errno.Errno) {
 	}
 	return f.Stat(), 0
 }
+
+// Mknoder is a filesystem that makes special files (mknodat(2)): the
+// node of a bound AF_UNIX socket (S_IFSOCK), a FIFO (S_IFIFO), an empty
+// regular file. mode holds the type and the permission bits (umask
+// applied). A filesystem without it has no such nodes: the kernel's
+// read-only trees.
+type Mknoder interface {
+	Mknod(c Caller, at At, mode uint32) errno.Errno
+}

@@ -48,10 +48,15 @@ const (
 
 // account is the part of a process's charge that outlives it: memory
 // objects stay charged to their creator until they are freed, and the
-// data in pipes it created until it is read or the pipe goes.
+// data in pipes it created until it is read or the pipe goes, and what
+// its AF_UNIX sockets sent until it is read.
 type account struct {
 	memObjects atomic.Int64 // bytes of live memory objects it created
 	pipeBytes  atomic.Int64 // bytes held in the buffers of pipes it created
+	// sockBytes are the bytes its AF_UNIX sockets' sends hold in queues
+	// until read; unixInFlight the descriptors they carry meanwhile.
+	sockBytes    atomic.Int64
+	unixInFlight atomic.Int64
 }
 
 // chargeMemory charges size bytes of memory objects against limit; it
@@ -84,7 +89,7 @@ func (p *Process) charge() uint64 {
 		n += uint64(handles.Len()) * handleCost
 	}
 	if acct != nil {
-		n += uint64(acct.memObjects.Load()) + uint64(max(acct.pipeBytes.Load(), 0))
+		n += uint64(acct.memObjects.Load()) + uint64(max(acct.pipeBytes.Load(), 0)) + uint64(max(acct.sockBytes.Load(), 0))
 	}
 	return n
 }

@@ -28,8 +28,9 @@
 // descriptions (package kfile, the open-file layer); the files behind
 // them are in packages of their own, which proc imports and which never
 // import proc: pipes (package pipe), the console terminal (package tty,
-// console.go), epoll and eventfd (package epoll), and files of file
-// servers (package fsclient). Paths are resolved against the process's
+// console.go), epoll and eventfd (package epoll), AF_UNIX sockets
+// (package unixsock, reached from sys_unix.go and sys_unixmsg.go), and
+// files of file servers (package fsclient). Paths are resolved against the process's
 // mount namespace (namespace.go, shared as Linux's is; the table is
 // package vfs; fsys.go): the mount is chosen lexically and the rest of
 // the path handed to its filesystem (a kfile.FS), which is the initfs

@@ -231,6 +231,17 @@ func readExecutable(ns *vfs.Table, t *Thread, cwd, file string) ([]byte, string,
 	c := callerOf(t)
 	full := r.abs
 	st, e := r.fs.Stat(c, r.at, 0)
+	if target, leaves := procLinkOut(c, r, e); leaves {
+		// /proc/self/exe and its kind point out of /proc, which cannot
+		// resolve other mounts: follow the link here, once, as Linux
+		// follows its magic links (exec of /proc/self/exe re-runs the
+		// program).
+		if r, e = resolveIn(ns, "/", target); e != 0 {
+			return nil, target, e, fmt.Errorf("%s: %w", target, errnoError(e))
+		}
+		full = r.abs
+		st, e = r.fs.Stat(c, r.at, 0)
+	}
 	if e != 0 {
 		return nil, full, e, fmt.Errorf("%s: %w", full, errnoError(e))
 	}
@@ -371,4 +382,20 @@ func withEnv(envp, extra []string) []string {
 		}
 	}
 	return append(out, extra...)
+}
+
+// procLinkOut reports whether the failed (e) resolution r is a link of
+// /proc whose target, returned, is an absolute path outside /proc.
+func procLinkOut(c kfile.Caller, r resolved, e errno.Errno) (string, bool) {
+	if e != errno.ENOENT {
+		return "", false
+	}
+	if _, isProc := r.fs.(procFS); !isProc {
+		return "", false
+	}
+	target, le := r.fs.Readlink(c, r.at)
+	if le != 0 || !strings.HasPrefix(target, "/") || target == "/proc" || strings.HasPrefix(target, "/proc/") {
+		return "", false
+	}
+	return target, true
 }

@@ -51,7 +51,8 @@ type Process struct {
 	exe           string   // the executable's absolute path (/proc/<pid>/exe)
 	ns            *mountNS // the mount namespace, shared with other processes (namespace.go)
 	umask         uint32
-	started       int64 // clock.Monotonic() when it was created
+	caps          capSets // Linux capabilities (sys_capability.go)
+	started       int64   // clock.Monotonic() when it was created
 	args          []string
 	reported      map[uint64]bool // unsupported system calls already logged
 	refusedLog    *logLimit       // refused executables logged (refused.go); shared with vfork children
@@ -156,10 +157,10 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		lim = defaultLimits()
 	}
 	startMemoryWatch()
-	cwd, ns, umask := "/", (*mountNS)(nil), uint32(0o022)
+	cwd, ns, umask, cs := "/", (*mountNS)(nil), uint32(0o022), rootCaps
 	if parent != nil {
 		parent.mu.Lock()
-		cwd, ns, umask = parent.cwd, parent.ns, parent.umask
+		cwd, ns, umask, cs = parent.cwd, parent.ns, parent.umask, parent.caps
 		parent.mu.Unlock()
 	} else {
 		ns = newMountNS(initialNS())
@@ -175,6 +176,7 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		cwd:        cwd,
 		ns:         ns,
 		umask:      umask,
+		caps:       cs,
 		started:    clock.Monotonic(),
 		reported:   map[uint64]bool{},
 		handles:    capsys.NewTable(maxHandles),

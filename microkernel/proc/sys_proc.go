@@ -142,6 +142,7 @@ func sysExecve(c *call) result {
 	p.args = argv
 	p.exe = img.path
 	p.brk = brkState{start: img.brk, cur: img.brk}
+	p.caps = rootCaps // root's, as on Linux (sys_capability.go)
 	for s := range p.sigactions {
 		if p.sigactions[s].Handler != linux.SIG_IGN {
 			p.sigactions[s] = linux.SigAction{}

@@ -26,7 +26,8 @@ import (
 // the socket is a file behind the descriptor, so read, write, close,
 // fcntl and epoll work on it as on any file. Without a network server,
 // socket(2) says EAFNOSUPPORT, as a Linux without the protocol would.
-// AF_UNIX and the other families are not served yet (EAFNOSUPPORT).
+// AF_UNIX sockets are the kernel's own (sys_unix.go); the other
+// families are not served (EAFNOSUPPORT).
 
 var (
 	netMu  sync.Mutex
@@ -43,7 +44,7 @@ func sysNetServer(c *call) result {
 		return fail(e)
 	}
 	conn := fsclient.New(ep, cp.Badge, 0, "netd")
-	n := sock.Start(func(k kfile.Caller) rpc.Transport { return deadIsOwnerDead{conn.Transport(k, nil)} })
+	n := sock.Start(func(k kfile.Caller) rpc.Transport { return deadIsOwnerDead{conn.Transport(k, nil)} }, netBuffers(conn))
 	netMu.Lock()
 	old := netCur
 	netCur = n
@@ -93,6 +94,9 @@ func sysSocket(c *call) result {
 	// the family does not have is ESOCKTNOSUPPORT.
 	if typ&^0xf != 0 || typ >= sockMax || protocol < 0 || protocol >= ipprotoMax {
 		return fail(errno.EINVAL)
+	}
+	if domain == linux.AF_UNIX {
+		return newUnixSocket(c, linux.SockType(typ), protocol, flags)
 	}
 	if domain != linux.AF_INET && domain != linux.AF_INET6 {
 		return fail(errno.EAFNOSUPPORT)
@@ -197,6 +201,10 @@ func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64, optional bool) err
 
 // sysBind implements bind(2).
 func sysBind(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixBind(c, u)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -210,11 +218,20 @@ func sysBind(c *call) result {
 	if e != 0 {
 		return fail(e)
 	}
+	// Ports below 1024 are privileged (sys_capability.go); netd cannot
+	// tell programs apart, so the kernel checks.
+	if a.Port != 0 && a.Port < 1024 && !c.p.hasCap(linux.CAP_NET_BIND_SERVICE) {
+		return fail(errno.EACCES)
+	}
 	return result{err: s.Bind(c.t, a)}
 }
 
 // sysListen implements listen(2).
 func sysListen(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return result{err: u.Listen(int(c.i32(1)))}
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -230,6 +247,10 @@ func sysAccept(c *call) result { return accept(c, 0) }
 func sysAccept4(c *call) result { return accept(c, c.arg(3)) }
 
 func accept(c *call, flags uint64) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixAccept(c, u, of, flags)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -254,6 +275,10 @@ func accept(c *call, flags uint64) result {
 
 // sysConnect implements connect(2).
 func sysConnect(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixConnect(c, u, of)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -268,6 +293,10 @@ func sysConnect(c *call) result {
 
 // sysSendto implements sendto(2).
 func sysSendto(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixSendto(c, u, of)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -308,6 +337,10 @@ func sysSendto(c *call) result {
 
 // sysRecvfrom implements recvfrom(2).
 func sysRecvfrom(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixRecvfrom(c, u, of)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -337,6 +370,10 @@ func sysRecvfrom(c *call) result {
 
 // sysShutdown implements shutdown(2).
 func sysShutdown(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return result{err: u.Shutdown(c.i32(1))}
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -352,6 +389,10 @@ func sysGetsockname(c *call) result { return sockName(c, false) }
 func sysGetpeername(c *call) result { return sockName(c, true) }
 
 func sockName(c *call, peer bool) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixName(c, u, peer)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -366,6 +407,10 @@ func sockName(c *call, peer bool) result {
 
 // sysSetsockopt implements setsockopt(2).
 func sysSetsockopt(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixSetsockopt(c, u)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -384,6 +429,10 @@ func sysSetsockopt(c *call) result {
 
 // sysGetsockopt implements getsockopt(2).
 func sysGetsockopt(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixGetsockopt(c, u)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)

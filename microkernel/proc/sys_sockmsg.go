@@ -12,8 +12,9 @@ import (
 
 // sendmsg(2) and recvmsg(2): sendto and recvfrom with the data in an
 // iovec array and the address in a struct msghdr. Ancillary data
-// (msg_control) is not supported: a sendmsg that carries some is EINVAL,
-// and recvmsg never returns any (msg_controllen is set to 0).
+// (msg_control) is AF_UNIX's only (sys_unixmsg.go): on an inet socket a
+// sendmsg that carries some is EINVAL, and recvmsg never returns any
+// (msg_controllen is set to 0).
 
 // msgIovecs reads the iovecs of a msghdr, bounded as readv's (but more
 // than UIO_MAXIOV is EMSGSIZE here, as Linux's msghdr copy says).
@@ -45,6 +46,10 @@ func readMsgHdr(c *call, addr uint64) (sock.MsgHdr, errno.Errno) {
 
 // sysSendmsg implements sendmsg(2).
 func sysSendmsg(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixSendmsg(c, u, of)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)
@@ -92,6 +97,10 @@ func sysSendmsg(c *call) result {
 
 // sysRecvmsg implements recvmsg(2).
 func sysRecvmsg(c *call) result {
+	if u, of := unixArg(c, 0); u != nil {
+		defer of.Drop()
+		return unixRecvmsg(c, u, of)
+	}
 	s, of, e := socketArg(c, 0)
 	if e != 0 {
 		return fail(e)

@@ -78,6 +78,9 @@ func init() {
 		unix.SYS_PSELECT6:          {"pselect6", sysPselect6, partial},
 		unix.SYS_SPLICE:            {"splice", sysSplice, partial},
 		unix.SYS_BIND:              {"bind", sysBind, full},
+		unix.SYS_SOCKETPAIR:        {"socketpair", sysSocketpair, full},
+		unix.SYS_MKNOD:             {"mknod", sysMknod, partial},
+		unix.SYS_MKNODAT:           {"mknodat", sysMknodat, partial},
 		unix.SYS_LISTEN:            {"listen", sysListen, full},
 		unix.SYS_ACCEPT:            {"accept", sysAccept, full},
 		unix.SYS_ACCEPT4:           {"accept4", sysAccept4, full},
@@ -176,6 +179,8 @@ func init() {
 		unix.SYS_PIPE2:             {"pipe2", sysPipe2, full},
 		unix.SYS_PRLIMIT64:         {"prlimit64", sysPrlimit64, full},
 		unix.SYS_GETRANDOM:         {"getrandom", sysGetrandom, full},
+		unix.SYS_CAPGET:            {"capget", sysCapget, full},
+		unix.SYS_CAPSET:            {"capset", sysCapset, full},
 		// Refused on purpose: Go copes with each of these errors.
 		unix.SYS_PRCTL:             {"prctl", refuse(22), refused},           // EINVAL
 		unix.SYS_SET_ROBUST_LIST:   {"set_robust_list", refuse(38), refused}, // ENOSYS

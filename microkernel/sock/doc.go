@@ -35,9 +35,11 @@
 // the protocol's Addr, and reads struct msghdr; they parse untrusted
 // bytes, so they are fuzzed (FuzzDecodeAddr).
 //
-// # Not done
+// # Data
 //
-// Data moves inline, at most sockproto.MaxInline bytes per call (the
-// protocol's shared buffers are not used yet); a datagram is at most
-// that long (EMSGSIZE beyond).
+// Up to sockproto.MaxInline bytes travel in the message; more go through
+// the server's shared buffers (buf.go): a Net attaches up to
+// kernelBuffers of kernelBufferLen bytes, and a call takes one for one
+// request only, so a thread blocked on a full or empty socket holds
+// none. A datagram is whole or refused (EMSGSIZE beyond a buffer).
 package sock

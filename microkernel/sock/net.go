@@ -25,6 +25,7 @@ type Dialer func(c kfile.Caller) rpc.Transport
 // EPOLLERR|EPOLLHUP for its watchers); a restarted netd is a new Net.
 type Net struct {
 	dial Dialer
+	bufs *bufPool
 
 	mu      sync.Mutex
 	socks   map[uint32]*Socket
@@ -44,9 +45,10 @@ const waitRetry = 100 * time.Millisecond
 
 // Start connects to a network server and starts the poller: one
 // goroutine that keeps one Wait outstanding and turns its answers into
-// readiness and wake-ups.
-func Start(dial Dialer) *Net {
-	n := &Net{dial: dial, socks: map[uint32]*Socket{}, early: map[uint32]uint32{}, stopped: make(chan struct{})}
+// readiness and wake-ups. attach gets shared buffers for bulk data (nil:
+// data moves inline only).
+func Start(dial Dialer, attach Attacher) *Net {
+	n := &Net{dial: dial, bufs: newBufPool(attach), socks: map[uint32]*Socket{}, early: map[uint32]uint32{}, stopped: make(chan struct{})}
 	go n.poll()
 	return n
 }
@@ -116,6 +118,7 @@ func (n *Net) kill() {
 	socks := n.socks
 	n.socks = map[uint32]*Socket{}
 	n.mu.Unlock()
+	n.releaseBufs()
 	for _, s := range socks {
 		s.serverGone()
 	}

@@ -3,12 +3,14 @@ package sock
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
+	"valence.dev/ipc"
 	"valence.dev/ipc/rpc"
 	"valence.dev/ipc/rpc/memtransport"
 	"valence.dev/microkernel/kfile"
@@ -21,24 +23,52 @@ import (
 // rig is a real netd on one stack of a simulated network, served over
 // memtransport, and a Net connected to it.
 type rig struct {
-	net  *Net
-	end  *memtransport.Server
-	stop func()
+	net *Net
+	end *memtransport.Server
+	mem *fakeMemory // nil: the server gives no shared buffers
+	// calls counts the calls made to the server (Wait included).
+	calls atomic.Int64
+	stop  func()
 }
 
-func newRig(t *testing.T) *rig {
+// counting is a transport that counts calls.
+type counting struct {
+	t rpc.Transport
+	n *atomic.Int64
+}
+
+func (c counting) Call(ctx context.Context, req, rep *ipc.Message) error {
+	c.n.Add(1)
+	return c.t.Call(ctx, req, rep)
+}
+
+// newRig is a rig whose netd gives shared buffers.
+func newRig(t *testing.T) *rig { return startRig(t, true) }
+
+func startRig(t testing.TB, buffers bool) *rig {
 	t.Helper()
 	n := sim.New(sim.Options{Seed: 7})
 	d := sim.NewDriver(n)
-	srv := netd.New(d.Loop(n.A), netd.Options{})
+	r := &rig{}
+	opts := netd.Options{}
+	if buffers {
+		r.mem = &fakeMemory{bufs: map[ipc.Handle][]byte{}}
+		opts.Memory = r.mem
+	}
+	srv := netd.New(d.Loop(n.A), opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, end := memtransport.New()
+	r.end = end
 	rs := srv.RPC()
 	for range 4 {
 		go rs.Serve(ctx, end)
 	}
-	r := &rig{end: end}
-	r.net = Start(func(kfile.Caller) rpc.Transport { return end.Client(1) })
+	dial := func(kfile.Caller) rpc.Transport { return counting{end.Client(1), &r.calls} }
+	var attach Attacher
+	if buffers {
+		attach = r.mem.attacher(dial)
+	}
+	r.net = Start(dial, attach)
 	r.stop = func() {
 		cancel()
 		end.Close()
@@ -159,8 +189,42 @@ func TestUDP(t *testing.T) {
 	if e != 0 || n != 5 || full != 15 || string(buf) != "hello" || from.Port == 0 {
 		t.Errorf("recvfrom: %d %d %q from %+v, %v", n, full, buf, from, e)
 	}
-	if _, e := b.SendTo(c, make([]byte, sockproto.MaxInline+1), 0, aa, false); e != errno.EMSGSIZE {
+	// Longer than a message: through a shared buffer, whole.
+	long := make([]byte, 60000)
+	for i := range long {
+		long[i] = byte(i * 7)
+	}
+	if n, e := b.SendTo(c, long, 0, aa, false); n != len(long) || e != 0 {
+		t.Fatalf("sendto of %d bytes: %d %v", len(long), n, e)
+	}
+	got := make([]byte, 65536)
+	n, full, _, e = a.RecvFrom(c, got, 0, false)
+	if e != 0 || n != len(long) || full != len(long) || !bytes.Equal(got[:n], long) {
+		t.Errorf("recvfrom of a %d-byte datagram: %d (full %d) %v, equal %v", len(long), n, full, e, bytes.Equal(got[:n], long))
+	}
+	for _, size := range []int{65508, kernelBufferLen + 1} {
+		if _, e := b.SendTo(c, make([]byte, size), 0, aa, false); e != errno.EMSGSIZE {
+			t.Errorf("a %d-byte datagram: %v, want EMSGSIZE", size, e)
+		}
+	}
+}
+
+// TestInline: with a server that gives no shared buffers, streams move
+// in messages and a datagram longer than one is EMSGSIZE.
+func TestInline(t *testing.T) {
+	r := startRig(t, false)
+	c := kfiletest.NewCaller(1)
+	a, _ := r.net.NewSocket(c, linux.AF_INET, sockDgram, 0)
+	if e := a.Bind(c, port(loopback, 0)); e != 0 {
+		t.Fatal(e)
+	}
+	aa, _ := a.Name(c, false)
+	if _, e := a.SendTo(c, make([]byte, sockproto.MaxInline+1), 0, aa, false); e != errno.EMSGSIZE {
 		t.Errorf("an over-long datagram: %v, want EMSGSIZE", e)
+	}
+	sent, got := transfer(t, r, 1<<20)
+	if !bytes.Equal(sent, got) {
+		t.Error("the bytes read differ from those written")
 	}
 }
 
@@ -216,5 +280,60 @@ func waitEvents(t *testing.T, s *Socket, want uint32) {
 		case <-e.Wait():
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// TestNotReadyNoCall: a read of an established socket whose last report
+// says nothing is there, and an accept of a listener with nothing
+// pending, are EAGAIN without a call to the server; data that arrives
+// is read as before.
+func TestNotReadyNoCall(t *testing.T) {
+	r := newRig(t)
+	c := kfiletest.NewCaller(1)
+	l, _ := r.net.NewSocket(c, linux.AF_INET, sockStream, 0)
+	l.Bind(c, port(loopback, 0))
+	l.Listen(c, 1)
+	la, _ := l.Name(c, false)
+	d, _ := r.net.NewSocket(c, linux.AF_INET, sockStream, 0)
+	if e := d.Connect(c, la, false); e != 0 {
+		t.Fatal(e)
+	}
+	waitEvents(t, l, linux.EPOLLIN)
+	s, _, e := l.Accept(c, true)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	waitEvents(t, s, linux.EPOLLOUT)
+	waitEvents(t, l, 0)
+	time.Sleep(50 * time.Millisecond) // the accept's own change report
+	before := r.calls.Load()
+	buf := make([]byte, 100)
+	for range 10 {
+		if _, e := s.Read(c, buf, 0, true); e != errno.EAGAIN {
+			t.Fatalf("non-blocking read of nothing: %v, want EAGAIN", e)
+		}
+		if _, _, e := l.Accept(c, true); e != errno.EAGAIN {
+			t.Fatalf("non-blocking accept of nothing: %v, want EAGAIN", e)
+		}
+	}
+	if n := r.calls.Load() - before; n != 0 {
+		t.Errorf("%d calls to the server for 20 operations that could not proceed, want 0", n)
+	}
+	if n, e := d.Write(c, []byte("ping"), 0, false); n != 4 || e != 0 {
+		t.Fatalf("write: %d %v", n, e)
+	}
+	if n, e := s.Read(c, buf, 0, false); n != 4 || e != 0 {
+		t.Fatalf("blocking read: %d %v", n, e)
+	}
+	// What the kernel cannot know, the server answers: accept of a
+	// connected socket is EINVAL; after shutdown, a read is end of file.
+	if _, _, e := s.Accept(c, true); e != errno.EINVAL {
+		t.Errorf("accept of a connected socket: %v, want EINVAL", e)
+	}
+	if e := s.Shutdown(c, linux.SHUT_RD); e != 0 {
+		t.Fatal(e)
+	}
+	if n, e := s.Read(c, buf, 0, true); n != 0 || e != 0 {
+		t.Errorf("read after SHUT_RD: %d %v, want end of file", n, e)
 	}
 }

@@ -24,7 +24,13 @@ type Socket struct {
 
 	mu     sync.Mutex
 	events uint32 // as the server last reported
+	known  bool   // events has been reported at least once
 	dead   bool   // the server died
+	// What the kernel knows of the socket's state, for readyFor: an
+	// established stream socket (accepted, connected, and not shut down
+	// since), or a listener; shut once shutdown(2) was called, after which
+	// the server answers every call.
+	connected, listening, shut bool
 }
 
 func newSocket(n *Net, id uint32, family, typ uint16) *Socket {
@@ -41,6 +47,7 @@ func (s *Socket) setEvents(ev uint32) {
 	s.mu.Lock()
 	if !s.dead {
 		s.events = ev
+		s.known = true
 	}
 	s.mu.Unlock()
 	s.ev.Signal()
@@ -54,6 +61,41 @@ func (s *Socket) serverGone() {
 	s.ev.Signal()
 }
 
+// readyOp is what callReady attempts: opAccept on a listener, opData a
+// read or write of an established stream socket (or anything, opAny).
+type readyOp int
+
+const (
+	opAny readyOp = iota
+	opAccept
+	opData
+)
+
+// readyFor reports whether operation op, which needs one of the events
+// in need, may proceed, as far as the kernel knows: false only for an
+// established stream socket (opData) or a listener (opAccept) whose last
+// report has none of need, and no error or hang-up.
+func (s *Socket) readyFor(op readyOp, need uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.known || s.dead || s.shut {
+		return true
+	}
+	if op == opAccept && !s.listening || op == opData && !s.connected {
+		// An accept of a socket that is not listening is EINVAL, a read
+		// of a listener ENOTCONN: the server's answers.
+		return true
+	}
+	return s.events&(need|linux.EPOLLERR|linux.EPOLLHUP|linux.EPOLLRDHUP) != 0
+}
+
+// setState records what a call's success says about the socket.
+func (s *Socket) setState(connected, listening bool) {
+	s.mu.Lock()
+	s.connected, s.listening = connected, listening
+	s.mu.Unlock()
+}
+
 func (s *Socket) isDead() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -64,9 +106,25 @@ func (s *Socket) isDead() bool {
 // nonblock) while it says EAGAIN: the attempt is made after the event's
 // channel is taken, so readiness reported in between is not missed.
 func (s *Socket) call(c kfile.Caller, nonblock bool, f func(cl sockproto.Client) errno.Errno) errno.Errno {
+	return s.callReady(c, nonblock, opAny, 0, f)
+}
+
+// callReady is call for an operation that can only proceed when the
+// socket reports one of the events in need (0: always ask): when the
+// last report says it cannot, the attempt is EAGAIN without a round trip
+// to the server. That is safe because the server reports every change
+// of readiness (sockproto's Wait): a report that would make the call
+// succeed is either applied already, or on its way, and it signals the
+// socket's event, waking the sleeper or the program's epoll. Only states
+// whose errnos are known qualify (readyFor): an unconnected socket's read
+// is ENOTCONN, not EAGAIN, and needs the server.
+func (s *Socket) callReady(c kfile.Caller, nonblock bool, op readyOp, need uint32, f func(cl sockproto.Client) errno.Errno) errno.Errno {
 	_, e := kfile.WaitUntil(c, s.ev, nonblock, func() (int, errno.Errno, bool) {
 		if s.isDead() {
 			return 0, errno.ECONNRESET, true
+		}
+		if op != opAny && !s.readyFor(op, need) {
+			return 0, 0, false
 		}
 		e := f(s.n.client(c))
 		if e == errno.EAGAIN {
@@ -122,13 +180,17 @@ func (s *Socket) Bind(c kfile.Caller, a sockproto.Addr) errno.Errno {
 
 // Listen implements listen(2).
 func (s *Socket) Listen(c kfile.Caller, backlog int32) errno.Errno {
-	return s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Listen(bg, s.id, backlog)) })
+	e := s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Listen(bg, s.id, backlog)) })
+	if e == 0 && s.typ == sockStream {
+		s.setState(false, true)
+	}
+	return e
 }
 
 // Accept implements accept4(2): a new socket and its peer.
 func (s *Socket) Accept(c kfile.Caller, nonblock bool) (*Socket, sockproto.Addr, errno.Errno) {
 	var rep sockproto.AcceptReply
-	e := s.call(c, nonblock, func(cl sockproto.Client) errno.Errno {
+	e := s.callReady(c, nonblock, opAccept, linux.EPOLLIN, func(cl sockproto.Client) errno.Errno {
 		var err error
 		rep, err = cl.Accept(bg, s.id)
 		return errnoOf(err)
@@ -137,6 +199,7 @@ func (s *Socket) Accept(c kfile.Caller, nonblock bool) (*Socket, sockproto.Addr,
 		return nil, sockproto.Addr{}, e
 	}
 	ns := newSocket(s.n, rep.Sock, s.family, s.typ)
+	ns.connected = true
 	s.n.add(ns)
 	return ns, rep.Peer, 0
 }
@@ -147,6 +210,9 @@ func (s *Socket) Accept(c kfile.Caller, nonblock bool) (*Socket, sockproto.Addr,
 // returns EINPROGRESS, as on Linux.
 func (s *Socket) Connect(c kfile.Caller, a sockproto.Addr, nonblock bool) errno.Errno {
 	e := s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Connect(bg, s.id, a)) })
+	if e == 0 && s.typ == sockStream {
+		s.setState(true, false)
+	}
 	if e != errno.EINPROGRESS || nonblock {
 		return e
 	}
@@ -165,26 +231,55 @@ func (s *Socket) Connect(c kfile.Caller, a sockproto.Addr, nonblock bool) errno.
 		return e
 	}
 	if len(v) == 4 {
-		return errno.Errno(uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24)
+		if e := errno.Errno(uint32(v[0]) | uint32(v[1])<<8 | uint32(v[2])<<16 | uint32(v[3])<<24); e != 0 {
+			return e
+		}
+	}
+	if s.typ == sockStream {
+		s.setState(true, false)
 	}
 	return 0
 }
 
 // SendTo implements sendto(2) (to.Family 0: no address). A blocking send
 // of a stream socket sends everything, in pieces as the server takes
-// them; a datagram is one piece of at most sockproto.MaxInline bytes for
-// now (EMSGSIZE beyond).
+// them, each through a shared buffer when one is free (buf.go); a
+// datagram goes whole, through a buffer when longer than
+// sockproto.MaxInline, and is EMSGSIZE beyond a buffer (netd refuses
+// what IP cannot carry).
 func (s *Socket) SendTo(c kfile.Caller, b []byte, flags uint32, to sockproto.Addr, nonblock bool) (int, errno.Errno) {
-	if s.typ == sockDgram && len(b) > sockproto.MaxInline {
+	dgram := s.typ != sockStream
+	if dgram && len(b) > kernelBufferLen {
 		return 0, errno.EMSGSIZE
 	}
 	done := 0
 	for {
-		piece := b[done:min(len(b), done+sockproto.MaxInline)]
-		var n uint32
-		e := s.call(c, nonblock || done > 0 && s.typ != sockStream, func(cl sockproto.Client) errno.Errno {
-			var err error
-			n, err = cl.Send(bg, sockproto.SendRequest{Sock: s.id, Flags: flags, To: to, Data: piece})
+		rest := b[done:]
+		var n int
+		e := s.callReady(c, nonblock || done > 0 && dgram, opData, linux.EPOLLOUT, func(cl sockproto.Client) errno.Errno {
+			// A buffer is held for this attempt only, not while the
+			// thread sleeps until the socket is writable.
+			var buf Buffer
+			if len(rest) > sockproto.MaxInline {
+				var e errno.Errno
+				if buf, e = s.n.getBuf(c, dgram); e != 0 {
+					return e
+				}
+				if buf == nil && dgram {
+					return errno.EMSGSIZE // the server gives no buffers
+				}
+				defer s.n.putBuf(buf)
+			}
+			req := sockproto.SendRequest{Sock: s.id, Flags: flags, To: to}
+			if buf != nil {
+				piece := rest[:min(len(rest), kernelBufferLen)]
+				buf.CopyIn(0, piece)
+				req.Buf, req.Len = buf.ID(), uint32(len(piece))
+			} else {
+				req.Data = rest[:min(len(rest), sockproto.MaxInline)]
+			}
+			got, err := cl.Send(bg, req)
+			n = min(int(got), len(rest)) // a server cannot claim more than it was given
 			return errnoOf(err)
 		})
 		if e != 0 {
@@ -196,36 +291,71 @@ func (s *Socket) SendTo(c kfile.Caller, b []byte, flags uint32, to sockproto.Add
 			}
 			return 0, e
 		}
-		done += int(n)
-		if done >= len(b) || nonblock || s.typ != sockStream {
+		done += n
+		if done >= len(b) || nonblock || dgram {
 			return done, 0
 		}
 	}
 }
 
 // RecvFrom implements recvfrom(2): the bytes received, the datagram's
-// whole length (MSG_TRUNC), and the sender of a datagram.
+// whole length (MSG_TRUNC), and the sender of a datagram. More than
+// sockproto.MaxInline bytes come through a shared buffer: a stream
+// socket's read takes one if one is free (else it returns what fits
+// inline); a datagram socket's waits for one, so that a long datagram is
+// not cut short.
 func (s *Socket) RecvFrom(c kfile.Caller, b []byte, flags uint32, nonblock bool) (int, int, sockproto.Addr, errno.Errno) {
-	want := min(len(b), sockproto.MaxInline)
-	var rep sockproto.RecvReply
-	e := s.call(c, nonblock || flags&linux.MSG_DONTWAIT != 0, func(cl sockproto.Client) errno.Errno {
-		var err error
-		rep, err = cl.Recv(bg, sockproto.RecvRequest{Sock: s.id, Flags: flags &^ (linux.MSG_DONTWAIT | linux.MSG_WAITALL), Len: uint32(want)})
-		return errnoOf(err)
+	dgram := s.typ != sockStream
+	var n, full int
+	var from sockproto.Addr
+	op := opData
+	if flags&^(linux.MSG_DONTWAIT|linux.MSG_PEEK|linux.MSG_TRUNC|linux.MSG_WAITALL|linux.MSG_NOSIGNAL) != 0 {
+		op = opAny // MSG_OOB, MSG_ERRQUEUE, ...: the server's answer
+	}
+	e := s.callReady(c, nonblock || flags&linux.MSG_DONTWAIT != 0, op, linux.EPOLLIN, func(cl sockproto.Client) errno.Errno {
+		var buf Buffer
+		if len(b) > sockproto.MaxInline {
+			var e errno.Errno
+			if buf, e = s.n.getBuf(c, dgram); e != 0 {
+				return e
+			}
+			defer s.n.putBuf(buf)
+		}
+		req := sockproto.RecvRequest{Sock: s.id, Flags: flags &^ (linux.MSG_DONTWAIT | linux.MSG_WAITALL)}
+		if buf != nil {
+			req.Buf, req.Len = buf.ID(), uint32(min(len(b), kernelBufferLen))
+		} else {
+			req.Len = uint32(min(len(b), sockproto.MaxInline))
+		}
+		rep, err := cl.Recv(bg, req)
+		if err != nil {
+			return errnoOf(err)
+		}
+		n = min(int(rep.N), int(req.Len))
+		if buf != nil {
+			buf.CopyOut(0, b[:n])
+		} else {
+			n = copy(b, rep.Data[:min(n, len(rep.Data))])
+		}
+		full, from = int(rep.Full), rep.From
+		if full == 0 {
+			full = n
+		}
+		return 0
 	})
 	if e != 0 {
 		return 0, 0, sockproto.Addr{}, e
 	}
-	n := copy(b, rep.Data[:min(int(rep.N), len(rep.Data))])
-	full := int(rep.Full)
-	if full == 0 {
-		full = n
-	}
-	return n, full, rep.From, 0
+	return n, full, from, 0
 }
 
 // Shutdown implements shutdown(2).
 func (s *Socket) Shutdown(c kfile.Caller, how uint32) errno.Errno {
+	// Shut down, the socket's calls fail (EPIPE) or end (EOF) rather
+	// than wait: the server answers them.
+	s.mu.Lock()
+	s.shut = true
+	s.mu.Unlock()
 	return s.call(c, true, func(cl sockproto.Client) errno.Errno { return errnoOf(cl.Shutdown(bg, s.id, how)) })
 }
 
@@ -237,6 +367,11 @@ func (s *Socket) Name(c kfile.Caller, peer bool) (sockproto.Addr, errno.Errno) {
 		a, err = cl.Name(bg, s.id, peer)
 		return errnoOf(err)
 	})
+	if e == 0 && peer && s.typ == sockStream {
+		// A peer means a connection: how a program that connected
+		// without blocking (Go's net) checks that it is done.
+		s.setState(true, false)
+	}
 	return a, e
 }
 

@@ -135,7 +135,7 @@ func testNVMeKill(ctx context.Context) error {
 	}
 	// pcid notices, cleans up and starts nvmed again; the new driver
 	// registers nvme0 afresh and serves the whole disk.
-	g, err := waitRestarted(ctx, f.PID)
+	g, err := waitRestarted(ctx, nvmeVendor, nvmeDevice, f.PID)
 	if err != nil {
 		return err
 	}
@@ -155,13 +155,13 @@ func testNVMeKill(ctx context.Context) error {
 	return d2.c.Detach(ctx, d2.id)
 }
 
-// waitRestarted waits for the NVMe function to be running again under a
-// driver other than pid.
-func waitRestarted(ctx context.Context, pid int32) (devreg.Function, error) {
+// waitRestarted waits for the PCI function vendor:device to be running
+// again under a driver other than pid.
+func waitRestarted(ctx context.Context, vendor, device uint16, pid int32) (devreg.Function, error) {
 	deadline := time.Now().Add(generous)
 	var last devreg.Function
 	for time.Now().Before(deadline) {
-		f, err := waitFunction(ctx, nvmeVendor, nvmeDevice, "running")
+		f, err := waitFunction(ctx, vendor, device, "running")
 		if err != nil {
 			return f, err
 		}
@@ -171,5 +171,5 @@ func waitRestarted(ctx context.Context, pid int32) (devreg.Function, error) {
 		last = f
 		time.Sleep(50 * time.Millisecond)
 	}
-	return last, fmt.Errorf("nvmed was not restarted within %v (last: %+v)", generous, last)
+	return last, fmt.Errorf("the driver of %04x:%04x was not restarted within %v (last: %+v)", vendor, device, generous, last)
 }

@@ -17,10 +17,16 @@ import (
 // pattern is n bytes that differ at every offset a bug would shift.
 func pattern(n int, seed byte) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i*31) ^ seed ^ byte(i>>9)
-	}
+	patternAt(b, 0, seed)
 	return b
+}
+
+// patternAt fills b with the pattern's bytes from offset off on.
+func patternAt(b []byte, off int, seed byte) {
+	for j := range b {
+		i := off + j
+		b[j] = byte(i*31) ^ seed ^ byte(i>>9)
+	}
 }
 
 // testTCPLoopback: a listener and a client on 127.0.0.1 exchange 256 KiB
@@ -146,7 +152,15 @@ func serveBytes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(n))
-	w.Write(pattern(n, 3))
+	// In pieces: 100 MiB at once would be a tenth of the machine.
+	b := make([]byte, 256<<10)
+	for off := 0; off < n; off += len(b) {
+		piece := b[:min(len(b), n-off)]
+		patternAt(piece, off, 3)
+		if _, err := w.Write(piece); err != nil {
+			return
+		}
+	}
 }
 
 // testErrors: a refused connection, a port in use, a family that is not

@@ -39,6 +39,13 @@ var tests = []test{
 	{"socket-abuse", testSocketAbuse},
 	{"socket-flood", testSocketFlood},
 	{"socket-races", testSocketRaces},
+	{"privileged-port", testPrivilegedPort},
+	{"unix-stream", testUnixStream},
+	{"unix-gram", testUnixGram},
+	{"unix-abstract", testUnixAbstract},
+	{"unix-rights", testUnixRights},
+	{"unix-http", testUnixHTTP},
+	{"unix-calls", testUnixCalls},
 	{"serve", testServe},
 }
 

@@ -3,6 +3,7 @@ package nic
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -10,8 +11,19 @@ import (
 )
 
 // cancelBit is what a Conn signals its own RxReady with when a Receive's
-// context ends; the driver signals only ReadyBit.
-const cancelBit = 1 << 63
+// context ends, probeBit when it is time to check that the driver lives;
+// the driver signals only ReadyBit.
+const (
+	cancelBit = 1 << 63
+	probeBit  = 1 << 62
+)
+
+// probeInterval is how long a Receive waits for a frame before asking
+// the driver whether it is still there: a driver that died signals
+// nothing, and on a quiet link its client would otherwise wait for ever.
+// Asking (Info) fails at once with the transport's error when the
+// driver's endpoint is gone.
+const probeInterval = 2 * time.Second
 
 // Conn is an attached client of a NIC driver: the rings and both
 // notifications. Send and Receive may be called from different
@@ -113,6 +125,8 @@ func (c *Conn) Receive(ctx context.Context) ([]byte, error) {
 	defer c.rxMu.Unlock()
 	stop := context.AfterFunc(ctx, func() { c.rx.Signal(cancelBit) })
 	defer stop()
+	probe := time.AfterFunc(probeInterval, func() { c.rx.Signal(probeBit) })
+	defer probe.Stop()
 	for {
 		frame, err := c.ring.Receive()
 		if frame != nil || err != nil {
@@ -121,8 +135,18 @@ func (c *Conn) Receive(ctx context.Context) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if _, err := c.rx.Wait(); err != nil {
+		bits, err := c.rx.Wait()
+		if err != nil {
 			return nil, err
+		}
+		if bits&probeBit != 0 {
+			if _, err := c.Info(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, fmt.Errorf("nic: the driver does not answer: %w", err)
+			}
+			probe.Reset(probeInterval)
 		}
 	}
 }

@@ -28,6 +28,12 @@
 // observe, never locks the NIC away; who may reach the driver is decided
 // by who can look it up, not by the driver.
 //
+// The other way round, a driver that died signals nothing either, so a
+// client's Receive that has waited probeInterval (2 s) for a frame asks
+// the driver for its Info: a dead driver's endpoint fails the call at
+// once, and Receive returns that error (netd then ends and is restarted
+// on the driver pcid starts again).
+//
 // # The rings
 //
 // The memory is MemSize(Slots) bytes: a 4 KiB header, then Slots transmit

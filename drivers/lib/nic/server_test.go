@@ -325,3 +325,29 @@ func TestServerHostileClient(t *testing.T) {
 		})
 	}
 }
+
+// TestDriverGone: a client waiting for frames learns within a few
+// probe intervals that its driver died (the endpoint is gone), rather
+// than waiting for ever on a notification nobody will signal.
+func TestDriverGone(t *testing.T) {
+	r := newRig(t, 8)
+	c := r.dial(t, 1)
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.Receive(context.Background())
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	r.ep.Close()
+	select {
+	case err := <-got:
+		if err == nil {
+			t.Error("Receive returned a frame after the driver died")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Receive still waits 20 s after the driver died")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.Close(ctx) // the Detach fails: the driver is gone; the rings are released
+}

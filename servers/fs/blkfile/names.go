@@ -139,6 +139,18 @@ func (s *Server) Link(ctx context.Context, badge uint64, req fileproto.LinkReque
 	return fileproto.Empty{}, s.errno(syscall.EEXIST, "link: the device file exists")
 }
 
+// Mknod implements fileproto.Handler: the only name is the device
+// file's, which exists.
+func (s *Server) Mknod(ctx context.Context, badge uint64, req fileproto.MknodRequest) (fileproto.Empty, error) {
+	if err := s.checkCred(req.Cred); err != nil {
+		return fileproto.Empty{}, err
+	}
+	if err := s.resolveShared(badge, req.At); err != nil {
+		return fileproto.Empty{}, err
+	}
+	return fileproto.Empty{}, s.errno(syscall.EEXIST, "mknod: the device file exists")
+}
+
 // Symlink implements fileproto.Handler: the name can only be the root,
 // which exists (EEXIST). The target is checked first, as symlinkat(2)
 // reads it before it looks the name up.

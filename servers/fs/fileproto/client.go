@@ -65,6 +65,12 @@ func (c Client) Mkdir(ctx context.Context, req MkdirRequest) error {
 	return err
 }
 
+// Mknod makes a special file.
+func (c Client) Mknod(ctx context.Context, req MknodRequest) error {
+	_, err := rpc.Call(ctx, c.T, Mknod, req)
+	return err
+}
+
 // Unlink removes a name.
 func (c Client) Unlink(ctx context.Context, req UnlinkRequest) error {
 	_, err := rpc.Call(ctx, c.T, Unlink, req)

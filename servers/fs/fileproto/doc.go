@@ -77,6 +77,7 @@
 //	22     Statfs    Empty            Statfs         statfs(2), fstatfs(2)
 //	23     Access    AccessRequest    Empty          faccessat2(2)
 //	24     Forget    Empty            Empty          the client exited: close all it holds
+//	25     Mknod     MknodRequest     Empty          mknodat(2): a socket node (bind(2)) or a FIFO
 //
 // # Errors
 //

@@ -35,6 +35,7 @@ var (
 	StatFS   = rpc.Method[Empty, Statfs]{Label: 22, Name: "Statfs"}
 	Access   = rpc.Method[AccessRequest, Empty]{Label: 23, Name: "Access"}
 	Forget   = rpc.Method[Empty, Empty]{Label: 24, Name: "Forget"}
+	Mknod    = rpc.Method[MknodRequest, Empty]{Label: 25, Name: "Mknod"}
 )
 
 // Protocol is the file protocol.
@@ -43,6 +44,7 @@ var Protocol = rpc.NewProtocol("file",
 	StatAt.Def(), Fstat.Def(), Getdents.Def(), Mkdir.Def(), Unlink.Def(), Rename.Def(),
 	Link.Def(), Symlink.Def(), Readlink.Def(), Chmod.Def(), Chown.Def(), Utimens.Def(),
 	Truncate.Def(), Fsync.Def(), Sync.Def(), StatFS.Def(), Access.Def(), Forget.Def(),
+	Mknod.Def(),
 )
 
 // Limits of the protocol.
@@ -88,9 +90,11 @@ const (
 	UTIME_NOW  = linux.UTIME_NOW
 	UTIME_OMIT = linux.UTIME_OMIT
 
-	DT_REG = linux.DT_REG
-	DT_DIR = linux.DT_DIR
-	DT_LNK = linux.DT_LNK
+	DT_REG  = linux.DT_REG
+	DT_DIR  = linux.DT_DIR
+	DT_LNK  = linux.DT_LNK
+	DT_SOCK = linux.DT_SOCK
+	DT_FIFO = linux.DT_FIFO
 
 	S_IFMT  = linux.S_IFMT
 	S_IFREG = linux.S_IFREG

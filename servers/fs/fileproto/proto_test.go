@@ -39,8 +39,8 @@ func TestLimitsFit(t *testing.T) {
 
 func TestProtocol(t *testing.T) {
 	ms := Protocol.Methods()
-	if len(ms) != 24 {
-		t.Errorf("%d methods, want 24", len(ms))
+	if len(ms) != 25 {
+		t.Errorf("%d methods, want 25", len(ms))
 	}
 	for i, m := range ms {
 		if m.Label != uint64(i+1) {

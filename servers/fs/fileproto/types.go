@@ -162,6 +162,16 @@ type MkdirRequest struct {
 	Mode uint32
 }
 
+// MknodRequest makes a special file at At (mknodat(2)): Mode holds the
+// type, S_IFSOCK (the node of a bound AF_UNIX socket, which the kernel
+// serves) or S_IFIFO, and the permission bits. A server that keeps no
+// such files refuses with EPERM, as Linux's filesystems without them.
+type MknodRequest struct {
+	Cred Cred
+	At   At
+	Mode uint32
+}
+
 // UnlinkRequest removes a name: a directory with AT_REMOVEDIR in Flags,
 // anything else without.
 type UnlinkRequest struct {

@@ -42,6 +42,10 @@ func (s Stat) FileMode() iofs.FileMode {
 		m |= iofs.ModeDir
 	case s.IsSymlink():
 		m |= iofs.ModeSymlink
+	case s.Mode&ModeType == ModeSocket:
+		m |= iofs.ModeSocket
+	case s.Mode&ModeType == ModeFIFO:
+		m |= iofs.ModeNamedPipe
 	}
 	if s.Mode&0o4000 != 0 {
 		m |= iofs.ModeSetuid
@@ -145,7 +149,7 @@ func (f *FS) truncate(ino uint64, in *Inode, size int64) error {
 type DirEntry struct {
 	Name string
 	Ino  uint64
-	Type uint32 // ModeRegular, ModeDir or ModeSymlink
+	Type uint32 // ModeRegular, ModeDir, ModeSymlink, ModeSocket or ModeFIFO
 }
 
 func direntOut(e Dirent) DirEntry {
@@ -155,6 +159,10 @@ func direntOut(e Dirent) DirEntry {
 		t = ModeDir
 	case TypeSymlink:
 		t = ModeSymlink
+	case TypeSocket:
+		t = ModeSocket
+	case TypeFIFO:
+		t = ModeFIFO
 	}
 	return DirEntry{Name: e.Name, Ino: e.Ino, Type: t}
 }

@@ -28,6 +28,8 @@ const (
 	ModeRegular = 0o100000
 	ModeDir     = 0o040000
 	ModeSymlink = 0o120000
+	ModeSocket  = 0o140000 // a bound AF_UNIX socket's node (the kernel serves the socket)
+	ModeFIFO    = 0o010000
 	ModePerm    = 0o7777
 )
 
@@ -60,7 +62,10 @@ type Inode struct {
 
 const inodeSize = 72
 
-// IsDir, IsRegular and IsSymlink test the type bits.
+// IsDir, IsRegular, IsSymlink and IsSpecial test the type bits; a
+// special file (a socket or FIFO node) is only a name and attributes,
+// with no data.
+func (in *Inode) IsSpecial() bool { return IsSpecialMode(in.Mode) }
 func (in *Inode) IsDir() bool     { return in.Mode&ModeType == ModeDir }
 func (in *Inode) IsRegular() bool { return in.Mode&ModeType == ModeRegular }
 func (in *Inode) IsSymlink() bool { return in.Mode&ModeType == ModeSymlink }
@@ -95,8 +100,10 @@ func DecodeInode(b []byte) (Inode, error) {
 		Parent: le.Uint64(b[56:]),
 	}
 	switch {
-	case !in.IsDir() && !in.IsRegular() && !in.IsSymlink():
+	case !in.IsDir() && !in.IsRegular() && !in.IsSymlink() && !in.IsSpecial():
 		return Inode{}, fmt.Errorf("inode mode %#o: %w", in.Mode, ErrCorrupt)
+	case in.IsSpecial() && (in.Size != 0 || in.Blocks != 0):
+		return Inode{}, fmt.Errorf("special inode of size %d: %w", in.Size, ErrCorrupt)
 	case in.Size > MaxFileSize || in.Nlink > MaxLinks || in.Blocks > MaxFileSize/BlockSize:
 		return Inode{}, fmt.Errorf("inode size %d, links %d, blocks %d: %w", in.Size, in.Nlink, in.Blocks, ErrCorrupt)
 	case in.IsDir() != (in.Parent != 0):
@@ -113,7 +120,15 @@ const (
 	TypeRegular = 1
 	TypeDir     = 2
 	TypeSymlink = 3
+	TypeSocket  = 4
+	TypeFIFO    = 5
 )
+
+// IsSpecialMode reports whether mode is a socket's or a FIFO's.
+func IsSpecialMode(mode uint32) bool {
+	t := mode & ModeType
+	return t == ModeSocket || t == ModeFIFO
+}
 
 // TypeOf returns the directory entry type of an inode with mode.
 func TypeOf(mode uint32) uint8 {
@@ -122,6 +137,10 @@ func TypeOf(mode uint32) uint8 {
 		return TypeDir
 	case ModeSymlink:
 		return TypeSymlink
+	case ModeSocket:
+		return TypeSocket
+	case ModeFIFO:
+		return TypeFIFO
 	}
 	return TypeRegular
 }
@@ -130,7 +149,7 @@ func TypeOf(mode uint32) uint8 {
 type Dirent struct {
 	Name string
 	Ino  uint64
-	Type uint8 // TypeRegular, TypeDir or TypeSymlink
+	Type uint8 // TypeRegular, TypeDir, TypeSymlink, TypeSocket or TypeFIFO
 }
 
 // nameHash is where a name's entry lives among its directory's items:
@@ -182,7 +201,7 @@ func DecodeBucket(b []byte, hash uint64) ([]Dirent, error) {
 		switch {
 		case validName(e.Name) != nil || nameHash(e.Name) != hash:
 			return nil, fmt.Errorf("directory entry %q under hash %#x: %w", e.Name, hash, ErrCorrupt)
-		case e.Ino == 0 || e.Type < TypeRegular || e.Type > TypeSymlink:
+		case e.Ino == 0 || e.Type < TypeRegular || e.Type > TypeFIFO:
 			return nil, fmt.Errorf("directory entry %q: inode %d type %d: %w", e.Name, e.Ino, e.Type, ErrCorrupt)
 		}
 		for _, o := range ents {

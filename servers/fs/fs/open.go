@@ -43,6 +43,8 @@ func (f *FS) openInode(path string, flag int, perm uint32) (uint64, error) {
 		return 0, ErrExist
 	case r.in.IsDir() && (writes || flag&os.O_TRUNC != 0):
 		return 0, ErrIsDir
+	case r.in.IsSpecial():
+		return 0, ErrInvalid // a socket or FIFO has no data to open
 	}
 	if flag&os.O_TRUNC != 0 && writes && r.in.Size > 0 {
 		if err := f.truncate(r.ino, &r.in, 0); err != nil {
@@ -50,6 +52,40 @@ func (f *FS) openInode(path string, flag int, perm uint32) (uint64, error) {
 		}
 	}
 	return r.ino, nil
+}
+
+// Mknod makes a special file at path: mode is ModeSocket or ModeFIFO
+// with permission bits (ErrInvalid for any other type). It has no data;
+// whoever serves it (the kernel, for a socket) knows it by its inode.
+func (f *FS) Mknod(path string, mode uint32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !IsSpecialMode(mode) {
+		return pathErr("mknod", path, ErrInvalid)
+	}
+	return pathErr("mknod", path, f.mknod(path, mode&(ModeType|ModePerm)))
+}
+
+func (f *FS) mknod(path string, mode uint32) error {
+	dir, _, name, err := f.newName(path)
+	if err != nil {
+		return err
+	}
+	if err := f.prepare(f.treeCost(3)); err != nil {
+		return err
+	}
+	return f.apply(func() error {
+		now := f.now()
+		in := Inode{Mode: mode, Nlink: 1, Atime: now, Mtime: now, Ctime: now}
+		ino, err := f.newInode(&in)
+		if err != nil {
+			return err
+		}
+		if err := f.addEntry(dir, name, ino, in.Mode); err != nil {
+			return err
+		}
+		return f.touchDir(dir, 0, now)
+	})
 }
 
 // create makes an empty regular file at path.

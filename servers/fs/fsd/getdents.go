@@ -123,6 +123,10 @@ func dtype(mode uint32) uint8 {
 		return fileproto.DT_DIR
 	case fs.ModeSymlink:
 		return fileproto.DT_LNK
+	case fs.ModeSocket:
+		return fileproto.DT_SOCK
+	case fs.ModeFIFO:
+		return fileproto.DT_FIFO
 	}
 	return fileproto.DT_REG
 }

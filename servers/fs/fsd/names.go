@@ -43,6 +43,24 @@ func (s *Server) Mkdir(ctx context.Context, badge uint64, req fileproto.MkdirReq
 	return fileproto.Empty{}, s.setOwner(req.Cred, l.dir, path)
 }
 
+// Mknod implements fileproto.Handler: a socket or FIFO node.
+func (s *Server) Mknod(ctx context.Context, badge uint64, req fileproto.MknodRequest) (fileproto.Empty, error) {
+	if !fs.IsSpecialMode(req.Mode) {
+		return fileproto.Empty{}, errno(syscall.EPERM, "mknod of mode %#o", req.Mode)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.newEntry(badge, req.Cred, req.At)
+	if err != nil {
+		return fileproto.Empty{}, err
+	}
+	path := l.path()
+	if err := s.fs.Mknod(path, req.Mode&(fs.ModeType|0o777)); err != nil {
+		return fileproto.Empty{}, fsErr(err)
+	}
+	return fileproto.Empty{}, s.setOwner(req.Cred, l.dir, path)
+}
+
 // Symlink implements fileproto.Handler.
 func (s *Server) Symlink(ctx context.Context, badge uint64, req fileproto.SymlinkRequest) (fileproto.Empty, error) {
 	switch {

@@ -112,6 +112,10 @@ func (s *Server) openExisting(cred fileproto.Cred, l loc, fl uint32) (*fs.File, 
 		return nil, errno(syscall.ENOTDIR, "%s is not a directory", l.path())
 	case st.IsDir() && (write || fl&fileproto.O_TRUNC != 0):
 		return nil, errno(syscall.EISDIR, "%s is a directory", l.path())
+	case fs.IsSpecialMode(st.Mode):
+		// Linux opens a socket node with ENXIO; a FIFO would be the
+		// kernel's pipe, which is not joined to FIFO nodes yet.
+		return nil, errno(syscall.ENXIO, "%s is a socket or FIFO", l.path())
 	}
 	var want uint32
 	if fl&fileproto.O_ACCMODE != fileproto.O_WRONLY {
