@@ -7,7 +7,7 @@
 #   make debug         QEMU halted with its gdb stub; prints the gdb command
 #   make fuzz          the fuzz targets, FUZZTIME each (default 30s)
 #   make soak          the long tests: hosted (VALENCE_LONG=1), fuzzer and IPC storm in QEMU
-#   make gotests       Go's own os, io/fs, path/filepath, os/exec test binaries (docs/gotests.md)
+#   make gotests       Go's own os, io/fs, path/filepath, os/exec, net, net/http test binaries (docs/gotests.md)
 
 SHELL := /bin/sh
 export PATH := $(PATH):/usr/local/go/bin
@@ -103,9 +103,11 @@ userland: need-go
 # into the image as /gotests/bin/<last element>.test, and the files of its
 # source directory (testdata, and the sources some tests read) as
 # /gotests/src/<package>/, a GOROOT of its own (GOTESTS_SRC adds source
-# directories tests walk); /bin/gotests runs each binary in its directory.
-GOTESTS := os io/fs path/filepath os/exec
-GOTESTS_SRC := unicode/utf8 unicode/utf16
+# directories tests read: utf8 and utf16 for filepath's walks, testdata
+# for net's sendfile files); /bin/gotests runs each binary in its
+# directory. net and net/http need a NIC (docs/net.md).
+GOTESTS := os io/fs path/filepath os/exec net net/http
+GOTESTS_SRC := unicode/utf8 unicode/utf16 testdata
 GOTESTS_DIR := $(BUILD)/gotests
 
 gotests: need-go

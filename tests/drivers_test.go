@@ -30,7 +30,7 @@ var driversConsole = []string{
 	`drvtests: net0: MAC 52:54:00:12:34:56, DHCP lease 10\.0\.2\.\d+/24 router 10\.0\.2\.2 `,
 	`drvtests: netd-restart: netd killed after \d+ MiB sent; the sender got .*(connection reset by peer|broken pipe)`,
 	`drvtests: netd-restart: a new netd \(pid \d+\) serves new connections`,
-	`drvtests: netd-restart: virtio-netd killed after \d+ MiB sent; the sender got .*(connection reset by peer|broken pipe)`,
+	`drvtests: netd-restart: virtio-netd killed after \d+ MiB sent; the sender got .*(connection reset by peer|broken pipe|network is down)`,
 	`pcid: virtio-netd \(00:\d\d\.0\) exited: killed by SIGKILL`,
 	`drvtests: netd-restart: virtio-netd restarted by pcid as pid \d+; netd \(pid \d+\) on it serves new connections`,
 	`virtio-blkd: 00:\d\d\.0: vda: 16 MiB`,

@@ -67,6 +67,7 @@ func init() {
 		unix.SYS_DUP2:              {"dup2", sysDup2, full},
 		unix.SYS_NANOSLEEP:         {"nanosleep", sysNanosleep, full},
 		unix.SYS_GETPID:            {"getpid", sysGetpid, full},
+		unix.SYS_SENDFILE:          {"sendfile", sysSendfile, full},
 		unix.SYS_CLONE:             {"clone", sysClone, partial},
 		unix.SYS_MOUNT:             {"mount", sysLinuxMount, partial},
 		unix.SYS_UMOUNT2:           {"umount2", sysUmount2, partial},

@@ -1,10 +1,10 @@
-// Command gotests runs Go's own test suites for path/filepath, io/fs, os
-// and os/exec inside Valence: the test binaries `go test -c` builds, which
-// make image puts in /gotests/bin, with each package's source directory
-// (its testdata, and the sources some tests read) under
-// /gotests/src/<package> (docs/gotests.md). Run it as init through
-// /bin/bootstrap (root=nvme0), so that those directories and /tmp are on
-// the writable root disk.
+// Command gotests runs Go's own test suites for path/filepath, io/fs,
+// os, os/exec, net and net/http inside Valence: the test binaries
+// `go test -c` builds, which make image puts in /gotests/bin, with each
+// package's source directory (its testdata, and the sources some tests
+// read) under /gotests/src/<package> (docs/gotests.md). Run it as init
+// through /bin/bootstrap (root=nvme0), so that those directories and
+// /tmp are on the writable root disk.
 //
 // For each suite it changes to /gotests/src/<package> and runs
 //
@@ -18,9 +18,13 @@
 // goes on with the others, and finally prints "gotests: PASS" (exit 0) or
 // "gotests: FAIL (<n> of <m> failed: <suites>)" (exit 1).
 //
-// Before the suites it adds what they expect of any Linux system where the
-// disk lacks it: /etc/group, /etc/hosts and /etc/passwd, and a /usr/bin
-// holding links to the programs of /bin.
+// Before the suites it adds what they expect of any Linux system where
+// the disk lacks it: /etc/group, /etc/hosts, /etc/passwd and
+// /etc/services, and a /usr/bin holding links to the programs of /bin.
+// Before each suite it gives the files of its directory a modification
+// time if they have none (the image's files are dated at the Unix epoch).
+// The net and net/http suites need the network: boot with a NIC, so that
+// bootstrap starts netd.
 //
 // Settings (environment, from the kernel command line):
 //
@@ -39,7 +43,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -53,19 +59,26 @@ import (
 
 // suites are the packages whose test binaries run, in this order: each
 // is /gotests/bin/<last element>.test, run in /gotests/src/<package>.
-var suites = []string{"path/filepath", "io/fs", "os", "os/exec"}
+var suites = []string{"path/filepath", "io/fs", "os", "os/exec", "net", "net/http"}
+
+// networked are the suites that need sockets: without a network server
+// (no NIC, so bootstrap started no netd) their every test fails, and
+// gotests says so once instead.
+var networked = []string{"net", "net/http"}
 
 // goroot is the GOROOT the suites see: their sources, and the source
 // directories some tests walk (make image puts them there).
 const goroot = "/gotests"
 
 // etcFiles are the files of /etc the os suite reads as a known system
-// directory (its sysdir: group, hosts, passwd, as on any Linux system);
-// gotests writes them when the image lacks them.
+// directory (its sysdir: group, hosts, passwd, as on any Linux system),
+// and services, which net's TestReadLine reads (it skips itself without
+// it); gotests writes them when the image lacks them.
 var etcFiles = map[string]string{
-	"/etc/group":  "root:x:0:\n",
-	"/etc/hosts":  "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
-	"/etc/passwd": "root:x:0:0:root:/:/bin/sh\n",
+	"/etc/group":    "root:x:0:\n",
+	"/etc/hosts":    "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
+	"/etc/passwd":   "root:x:0:0:root:/:/bin/sh\n",
+	"/etc/services": "echo\t\t7/tcp\necho\t\t7/udp\ndiscard\t\t9/tcp\tsink null\ndomain\t\t53/tcp\ndomain\t\t53/udp\nhttp\t\t80/tcp\t\twww\n",
 }
 
 func main() {
@@ -170,6 +183,16 @@ func run(name string) (result, error) {
 		bindir = filepath.Join(goroot, "bin")
 	}
 	bin := filepath.Join(bindir, path.Base(name)+".test")
+	if slices.Contains(networked, name) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return result{}, fmt.Errorf("no network (%v): boot with a NIC, so that bootstrap starts netd (docs/net.md)", err)
+		}
+		l.Close()
+	}
+	if err := dateFiles(dir); err != nil {
+		return result{}, err
+	}
 	timeout := os.Getenv("GOTESTS_TIMEOUT")
 	if timeout == "" {
 		timeout = "30m"
@@ -180,16 +203,10 @@ func run(name string) (result, error) {
 	}
 	var skip []string
 	if os.Getenv("GOTESTS_NOSKIP") == "" {
-		for _, s := range skips[name] {
-			fmt.Printf("gotests: %s: skipping %s: %s\n", name, s.test, s.why)
-			skip = append(skip, s.test)
-		}
+		skip = append(skip, announce(name, skips[name], "")...)
 	}
 	if quick {
-		for _, s := range slow[name] {
-			fmt.Printf("gotests: %s: skipping %s (slow; make soak runs it): %s\n", name, s.test, s.why)
-			skip = append(skip, s.test)
-		}
+		skip = append(skip, announce(name, slow[name], " (slow; make soak runs it)")...)
 	}
 	if extra := os.Getenv("GOTESTS_SKIP"); extra != "" {
 		skip = append(skip, strings.Split(extra, ",")...)
@@ -264,4 +281,47 @@ func run(name string) (result, error) {
 		return r, fmt.Errorf("no PASS line")
 	}
 	return r, nil
+}
+
+// announce prints the tests of list that suite skips, one line per
+// reason (the net suite skips dozens for a few reasons), and returns
+// their names.
+func announce(suite string, list []skip, note string) []string {
+	var names []string
+	byWhy := map[string][]string{}
+	var whys []string
+	for _, s := range list {
+		if byWhy[s.why] == nil {
+			whys = append(whys, s.why)
+		}
+		byWhy[s.why] = append(byWhy[s.why], s.test)
+		names = append(names, s.test)
+	}
+	for _, why := range whys {
+		fmt.Printf("gotests: %s: skipping %s%s: %s\n", suite, strings.Join(byWhy[why], ", "), note, why)
+	}
+	return names
+}
+
+// dateFiles gives the files under dir that are dated at the Unix epoch
+// the current time. mkimage dates every file of the image there (its
+// reproducible default), and Go's tests expect the files of a GOROOT to
+// have a real modification time: net/http's TestServeContent serves
+// testdata with the time it stats, and ServeContent sends no
+// Last-Modified for the epoch, which it takes for "unknown".
+func dateFiles(dir string) error {
+	now := time.Now()
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.ModTime().Unix() != 0 {
+			return nil
+		}
+		return os.Chtimes(p, now, now)
+	})
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // skip is one test a suite does not run, and why: each needs something
-// Valence documents as missing (docs/gotests.md lists them too).
+// Valence documents as missing (docs/gotests.md lists them too, and
+// docs/net.md those of the network).
 type skip struct {
 	test string // a test's name, or a subtest's: TestX/sub
 	why  string
@@ -14,21 +15,20 @@ type skip struct {
 
 // Reasons, each a feature Valence documents as missing.
 const (
-	noSockets     = "needs sockets: the kernel has no socket calls (socket is ENOSYS; docs/processes.md)"
 	noCoreutils   = "needs a pwd program in $PATH: Valence has no shell or Unix commands"
 	lexicalDotDot = "'..' after a symlink: the kernel applies '..' lexically before it resolves a path (docs/filesystems.md, \"The namespace\")"
 	symlinkAttrs  = "lchown of a symlink: symlinks' own attributes cannot be changed (docs/filesystems.md, fsd's known gaps)"
-	noFifos       = "needs FIFOs: mknod(at) is ENOSYS (docs/processes.md)"
+	noFifos       = "needs FIFOs: mknod makes a FIFO node, but opening one is ENXIO (docs/net.md, AF_UNIX)"
 	pathDirs      = "the current directory and directory descriptors are kept as paths: a directory renamed after it was opened is not followed, and a path relative to a directory over 4 KiB deep is ENAMETOOLONG (docs/filesystems.md)"
 	slashTargets  = "fsd ignores a trailing slash in a symlink's target and in the name a link or mkdir makes (docs/filesystems.md, fsd's known gaps)"
+
+	// Sockets (docs/net.md, "Go's net and net/http tests").
+	noNetlink = "net.Interfaces and interface addresses read the kernel's tables over an AF_NETLINK socket: socket(AF_NETLINK) is EAFNOSUPPORT (docs/net.md)"
+	noSplice  = "wants internal/poll.Splice to move the data: splice(2) is EINVAL (docs/net.md)"
 )
 
 var skips = map[string][]skip{
 	"os": {
-		{"TestLargeCopyViaNetwork", noSockets},
-		{"TestSpliceFile", noSockets},
-		{"TestGetPollFDAndNetwork", noSockets},
-		{"TestSendFile", noSockets},
 		{"TestStartProcess", noCoreutils},
 		{"TestLchown", symlinkAttrs},
 		{"TestFifoEOF", noFifos},
@@ -67,9 +67,18 @@ var skips = map[string][]skip{
 		{"TestRootConsistencyChown/symlink_to_file_ends_in_slash", slashTargets},
 		{"TestRootLchown", symlinkAttrs},
 	},
-	"os/exec": {
-		{"TestExtraFilesRace", noSockets},
-	},
+	"net": netSkips(),
+}
+
+// netSkips are the net suite's exceptions.
+func netSkips() []skip {
+	return []skip{
+		{"TestInterfaces", noNetlink},
+		{"TestInterfaceAddrs", noNetlink},
+		{"TestInterfaceUnicastAddrs", noNetlink},
+		{"TestInterfaceMulticastAddrs", noNetlink},
+		{"TestSplice", noSplice},
+	}
 }
 
 // slow are the tests GOTESTS_QUICK=1 (make test) leaves out because they
@@ -78,6 +87,15 @@ var slow = map[string][]skip{
 	"os": {
 		{"TestRootMulti*", "os.Root against plain paths over every combination of symlink, file and directory forms: 5 minutes"},
 		{"TestCopyFileToFile", "copies of up to 2 MiB at many offsets and limits: 1 to 2 minutes"},
+	},
+	// These move megabytes through netd (a few MiB/s under TCG).
+	"net/http": {
+		{"TestClientCallsCloseOnlyOnce", "50 POSTs of 300 KB over HTTP/1 and HTTP/2, 15 MB each way: 1.5 minutes"},
+		{"TestTransportAndServerSharedBodyRace", "1 MiB bodies each way, several times: 1.5 minutes"},
+		{"TestBidiStreamReverseProxy", "4 MiB through a reverse proxy: 1 minute"},
+		{"TestHandlerAbortRacesBodyRead", "6 MiB request bodies: 30 s"},
+		{"TestServerReaderFromOrder", "3 MiB request bodies: 25 s"},
+		{"TestMaxBytesHandler", "request bodies of up to 1 MB: 20 s"},
 	},
 }
 

@@ -10,7 +10,9 @@
 // NETTESTS=a,b runs only those. The tests that talk to the host need
 // NETTESTS_HOST=<port> (an HTTP server on the host, reached through QEMU's
 // user network at 10.0.2.2) and NETTESTS_UDP=<port> (a UDP echo server
-// there); "serve" serves HTTP on port 8080 until the host asks /quit.
+// there); "serve" serves HTTP on port 8080 until the host asks /quit;
+// "frames" (only when named) waits for the host to flood the NIC with
+// hostile frames, then checks the stack still serves.
 // The socket-abuse, socket-flood and socket-races tests run on Linux too
 // (NETTESTS=socket-abuse go run ./nettests), which is how their expected
 // errnos were checked.
@@ -27,6 +29,10 @@ type test struct {
 	name string
 	run  func() error
 }
+
+// explicit are the tests run only when named: they need the host's part
+// (tests/netframes_test.go).
+var explicit = map[string]bool{"frames": true}
 
 var tests = []test{
 	{"tcp-loopback", testTCPLoopback},
@@ -47,6 +53,7 @@ var tests = []test{
 	{"unix-http", testUnixHTTP},
 	{"unix-calls", testUnixCalls},
 	{"serve", testServe},
+	{"frames", testFrames},
 }
 
 func main() {
@@ -60,7 +67,7 @@ func main() {
 	var failed []string
 	ran := 0
 	for _, t := range tests {
-		if len(named) > 0 && !named[t.name] {
+		if len(named) > 0 && !named[t.name] || explicit[t.name] && !named[t.name] {
 			continue
 		}
 		ran++

@@ -105,5 +105,55 @@ func testPipes() error {
 		return fmt.Errorf("write without a reader: %v, want EPIPE", err)
 	}
 	w2.Close()
+	return testSendfile()
+}
+
+// testSendfile copies from a file into a pipe with sendfile(2), at an
+// offset it updates (the file's own offset untouched) and at the file
+// offset (advanced), and checks Linux's errnos for a source without
+// offsets and a destination not open for writing.
+func testSendfile() error {
+	motd, err := os.ReadFile("/etc/motd")
+	if err != nil {
+		return err
+	}
+	f, err := os.Open("/etc/motd")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	defer w.Close()
+	in, out := int(f.Fd()), int(w.Fd())
+	off := int64(3)
+	if n, err := syscall.Sendfile(out, in, &off, 4); n != 4 || err != nil || off != 7 {
+		return fmt.Errorf("sendfile at offset 3: %d, %v, offset %d; want 4, nil, 7", n, err, off)
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 0 {
+		return fmt.Errorf("sendfile at an offset moved the file offset to %d", pos)
+	}
+	if n, err := syscall.Sendfile(out, in, nil, len(motd)+100); n != len(motd) || err != nil {
+		return fmt.Errorf("sendfile of the whole file: %d, %v; want %d", n, err, len(motd))
+	}
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(motd)) {
+		return fmt.Errorf("sendfile left the file offset at %d, want %d", pos, len(motd))
+	}
+	if n, err := syscall.Sendfile(out, in, nil, 10); n != 0 || err != nil {
+		return fmt.Errorf("sendfile at the end: %d, %v; want 0, nil", n, err)
+	}
+	got := make([]byte, 4+len(motd))
+	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, append(motd[3:7:7], motd...)) {
+		return fmt.Errorf("the pipe holds %q (%v)", got, err)
+	}
+	if _, err := syscall.Sendfile(out, int(r.Fd()), nil, 1); err != syscall.EINVAL {
+		return fmt.Errorf("sendfile from a pipe: %v, want EINVAL", err)
+	}
+	if _, err := syscall.Sendfile(in, in, nil, 1); err != syscall.EBADF {
+		return fmt.Errorf("sendfile to a read-only file: %v, want EBADF", err)
+	}
 	return nil
 }
