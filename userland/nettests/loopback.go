@@ -47,7 +47,12 @@ func testTCPLoopback() error {
 			return
 		}
 		defer c.Close()
-		go c.Write(down)
+		// The close must wait for the write: a Close under a Write that
+		// waits for room ends it early, and the client would see EOF
+		// before all of down (Linux's larger buffers only hide that).
+		wrote := make(chan error, 1)
+		go func() { _, err := c.Write(down); wrote <- err }()
+		defer func() { <-wrote }()
 		got := make([]byte, n)
 		if _, err := io.ReadFull(c, got); err != nil {
 			srvErr <- fmt.Errorf("server read: %w", err)
