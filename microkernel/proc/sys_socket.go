@@ -175,6 +175,12 @@ func addrBytes(c *call, addr, n uint64) ([]byte, errno.Errno) {
 // (accept, recvfrom), addr 0 writes nothing; otherwise (getsockname,
 // getpeername) a NULL addr with room 0 is fine.
 func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64, optional bool) errno.Errno {
+	return putAddrBytes(c, sock.EncodeAddr(a), addr, lenAddr, optional)
+}
+
+// putAddrBytes is putAddr for an address already encoded (b), of any
+// family.
+func putAddrBytes(c *call, b []byte, addr, lenAddr uint64, optional bool) errno.Errno {
 	if optional && addr == 0 {
 		return 0
 	}
@@ -186,7 +192,6 @@ func putAddr(c *call, a sockproto.Addr, addr, lenAddr uint64, optional bool) err
 	if room < 0 {
 		return errno.EINVAL
 	}
-	b := sock.EncodeAddr(a)
 	if n := min(len(b), int(room)); n > 0 {
 		if err := c.as().CopyOut(addr, b[:n]); err != nil {
 			return errno.EFAULT
@@ -438,13 +443,9 @@ func sysGetsockopt(c *call) result {
 		return fail(e)
 	}
 	defer of.Drop()
-	var lb [4]byte
-	if err := c.as().CopyIn(c.arg(4), lb[:]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	room := int32(binary.LittleEndian.Uint32(lb[:]))
-	if room < 0 {
-		return fail(errno.EINVAL)
+	room, e := optRoom(c)
+	if e != 0 {
+		return fail(e)
 	}
 	level, name := c.i32(1), c.i32(2)
 	var v []byte
@@ -459,10 +460,29 @@ func sysGetsockopt(c *call) result {
 			return fail(e)
 		}
 	}
+	return putOpt(c, v, room)
+}
+
+// optRoom reads getsockopt(2)'s *optlen: the room the program has.
+func optRoom(c *call) (int32, errno.Errno) {
+	var lb [4]byte
+	if err := c.as().CopyIn(c.arg(4), lb[:]); err != nil {
+		return 0, errno.EFAULT
+	}
+	room := int32(binary.LittleEndian.Uint32(lb[:]))
+	if room < 0 {
+		return 0, errno.EINVAL
+	}
+	return room, 0
+}
+
+// putOpt writes getsockopt(2)'s value v, cut to room, and its length.
+func putOpt(c *call, v []byte, room int32) result {
 	v = v[:min(len(v), int(room))]
 	if err := c.as().CopyOut(c.arg(3), v); err != nil {
 		return fail(errno.EFAULT)
 	}
+	var lb [4]byte
 	binary.LittleEndian.PutUint32(lb[:], uint32(len(v)))
 	if err := c.as().CopyOut(c.arg(4), lb[:]); err != nil {
 		return fail(errno.EFAULT)

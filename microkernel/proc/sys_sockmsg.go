@@ -107,21 +107,9 @@ func sysRecvmsg(c *call) result {
 	}
 	defer of.Drop()
 	hdr := c.arg(1)
-	m, e := readMsgHdr(c, hdr)
+	m, v, total, e := recvMsgArgs(c, hdr)
 	if e != 0 {
 		return fail(e)
-	}
-	if int32(m.NameLen) < 0 {
-		return fail(errno.EINVAL)
-	}
-	v, total, e := msgIovecs(c, m)
-	if e != 0 {
-		return fail(e)
-	}
-	for _, iv := range v {
-		if !userRange(iv[0], iv[1]) {
-			return fail(errno.EFAULT)
-		}
 	}
 	flags := uint32(c.arg(2))
 	b := make([]byte, total)
@@ -166,4 +154,26 @@ func sysRecvmsg(c *call) result {
 		return ok(uint64(full))
 	}
 	return ok(uint64(n))
+}
+
+// recvMsgArgs reads recvmsg(2)'s struct msghdr at hdr and its iovecs,
+// which must all be user memory, with their total length.
+func recvMsgArgs(c *call, hdr uint64) (sock.MsgHdr, [][2]uint64, uint64, errno.Errno) {
+	m, e := readMsgHdr(c, hdr)
+	if e != 0 {
+		return m, nil, 0, e
+	}
+	if int32(m.NameLen) < 0 {
+		return m, nil, 0, errno.EINVAL
+	}
+	v, total, e := msgIovecs(c, m)
+	if e != 0 {
+		return m, nil, 0, e
+	}
+	for _, iv := range v {
+		if !userRange(iv[0], iv[1]) {
+			return m, nil, 0, errno.EFAULT
+		}
+	}
+	return m, v, total, 0
 }

@@ -267,28 +267,7 @@ func unixAccept(c *call, u *unixsock.Socket, of *kfile.OpenFile, flags uint64) r
 
 // putUnixAddr is putAddr for a sockaddr_un.
 func putUnixAddr(c *call, a unixsock.Addr, addr, lenAddr uint64, optional bool) errno.Errno {
-	if optional && addr == 0 {
-		return 0
-	}
-	var lb [4]byte
-	if err := c.as().CopyIn(lenAddr, lb[:]); err != nil {
-		return errno.EFAULT
-	}
-	room := int32(binary.LittleEndian.Uint32(lb[:]))
-	if room < 0 {
-		return errno.EINVAL
-	}
-	b := a.Encode()
-	if n := min(len(b), int(room)); n > 0 {
-		if err := c.as().CopyOut(addr, b[:n]); err != nil {
-			return errno.EFAULT
-		}
-	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(len(b)))
-	if err := c.as().CopyOut(lenAddr, lb[:]); err != nil {
-		return errno.EFAULT
-	}
-	return 0
+	return putAddrBytes(c, a.Encode(), addr, lenAddr, optional)
 }
 
 // unixName implements getsockname(2) and getpeername(2) on u.

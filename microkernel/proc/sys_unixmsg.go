@@ -228,21 +228,9 @@ func unixRecvfrom(c *call, u *unixsock.Socket, of *kfile.OpenFile) result {
 // unixRecvmsg implements recvmsg(2) on u.
 func unixRecvmsg(c *call, u *unixsock.Socket, of *kfile.OpenFile) result {
 	hdr := c.arg(1)
-	m, e := readMsgHdr(c, hdr)
+	m, v, total, e := recvMsgArgs(c, hdr)
 	if e != 0 {
 		return fail(e)
-	}
-	if int32(m.NameLen) < 0 {
-		return fail(errno.EINVAL)
-	}
-	v, total, e := msgIovecs(c, m)
-	if e != 0 {
-		return fail(e)
-	}
-	for _, iv := range v {
-		if !userRange(iv[0], iv[1]) {
-			return fail(errno.EFAULT)
-		}
 	}
 	flags := uint32(c.arg(2))
 	r, e := u.Recv(c.t, int(total), flags, of.Nonblock())
@@ -367,27 +355,15 @@ func unixSetsockopt(c *call, u *unixsock.Socket) result {
 }
 
 func unixGetsockopt(c *call, u *unixsock.Socket) result {
-	var lb [4]byte
-	if err := c.as().CopyIn(c.arg(4), lb[:]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	room := int32(binary.LittleEndian.Uint32(lb[:]))
-	if room < 0 {
-		return fail(errno.EINVAL)
+	room, e := optRoom(c)
+	if e != 0 {
+		return fail(e)
 	}
 	v, e := u.GetOpt(c.i32(1), c.i32(2))
 	if e != 0 {
 		return fail(e)
 	}
-	v = v[:min(len(v), int(room))]
-	if err := c.as().CopyOut(c.arg(3), v); err != nil {
-		return fail(errno.EFAULT)
-	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(len(v)))
-	if err := c.as().CopyOut(c.arg(4), lb[:]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	return ok0()
+	return putOpt(c, v, room)
 }
 
 // unixSendto implements sendto(2) on u, in pieces of at most maxIO (a

@@ -125,8 +125,12 @@ func (c *Conn) Receive(ctx context.Context) ([]byte, error) {
 	defer c.rxMu.Unlock()
 	stop := context.AfterFunc(ctx, func() { c.rx.Signal(cancelBit) })
 	defer stop()
-	probe := time.AfterFunc(probeInterval, func() { c.rx.Signal(probeBit) })
-	defer probe.Stop()
+	var probe *time.Timer // armed only once Receive has to wait, not per frame
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
 	for {
 		frame, err := c.ring.Receive()
 		if frame != nil || err != nil {
@@ -134,6 +138,9 @@ func (c *Conn) Receive(ctx context.Context) ([]byte, error) {
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if probe == nil {
+			probe = time.AfterFunc(probeInterval, func() { c.rx.Signal(probeBit) })
 		}
 		bits, err := c.rx.Wait()
 		if err != nil {

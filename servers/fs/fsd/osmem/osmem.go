@@ -7,42 +7,30 @@ package osmem
 
 import (
 	"sync"
-	"syscall"
 
-	"valence.dev/ipc"
 	"valence.dev/libos"
 	"valence.dev/servers/fs/fsd"
 )
 
-// Memory allocates shared buffers. The zero value is not usable: call New.
+// Memory allocates shared buffers (libos.SharedBuffer). The zero value
+// is not usable: call New.
 type Memory struct {
 	mu   sync.Mutex
-	keep map[*fsd.Shared]ipc.Handle // the server's own handle on each buffer
+	keep map[*fsd.Shared]*libos.SharedBuffer
 }
 
 // New returns an allocator.
-func New() *Memory { return &Memory{keep: map[*fsd.Shared]ipc.Handle{}} }
+func New() *Memory { return &Memory{keep: map[*fsd.Shared]*libos.SharedBuffer{}} }
 
 // Alloc implements fsd.SharedMemory.
 func (s *Memory) Alloc(size uint64) (*fsd.Shared, error) {
-	h, err := libos.NewMemory(size)
+	b, err := libos.NewSharedBuffer(size)
 	if err != nil {
 		return nil, err
 	}
-	b, err := libos.Map(h, syscall.PROT_READ|syscall.PROT_WRITE)
-	if err != nil {
-		libos.Close(h)
-		return nil, err
-	}
-	give, err := libos.Dup(h, ipc.RightRead|ipc.RightWrite|ipc.RightMap|ipc.RightGrant, 0)
-	if err != nil {
-		syscall.Munmap(b)
-		libos.Close(h)
-		return nil, err
-	}
-	sh := &fsd.Shared{Bytes: b, Handle: give}
+	sh := &fsd.Shared{Bytes: b.Bytes, Handle: b.Give}
 	s.mu.Lock()
-	s.keep[sh] = h
+	s.keep[sh] = b
 	s.mu.Unlock()
 	return sh, nil
 }
@@ -50,9 +38,10 @@ func (s *Memory) Alloc(size uint64) (*fsd.Shared, error) {
 // Free implements fsd.SharedMemory.
 func (s *Memory) Free(sh *fsd.Shared) {
 	s.mu.Lock()
-	h := s.keep[sh]
+	b := s.keep[sh]
 	delete(s.keep, sh)
 	s.mu.Unlock()
-	syscall.Munmap(sh.Bytes)
-	libos.Close(h)
+	if b != nil {
+		b.Free()
+	}
 }

@@ -38,7 +38,6 @@ import (
 	"valence.dev/servers/net/dhcp"
 	"valence.dev/servers/net/ethernet"
 	"valence.dev/servers/net/netd"
-	"valence.dev/servers/net/netd/osmem"
 	"valence.dev/servers/net/stack"
 )
 
@@ -86,7 +85,7 @@ func run(confPath, resolvPath string, dhcpWait time.Duration) error {
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- loop.Run(ctx) }()
 
-	srv := netd.New(loop, netd.Options{Interface: "eth0", Memory: osmem.New()})
+	srv := netd.New(loop, netd.Options{Interface: "eth0", Memory: newMemory()})
 	srv.SetLinkUp(info.LinkUp)
 	client, how, err := configure(ctx, loop, srv, cfg, dhcpWait, resolvPath)
 	if err != nil {
