@@ -143,6 +143,29 @@ var calls = []fuzzCall{
 	{nr: unix.SYS_GETRANDOM},
 	{nr: unix.SYS_SCHED_SETAFFINITY},
 	{nr: unix.SYS_PRCTL},
+	// Sockets: AF_UNIX in the kernel (AF_INET is EAFNOSUPPORT without
+	// netd), with the calls that take and give them.
+	{nr: unix.SYS_SOCKET, tame: socketArgs},
+	{nr: unix.SYS_SOCKETPAIR, tame: socketArgs},
+	{nr: unix.SYS_BIND, fdArgs: 1},
+	{nr: unix.SYS_LISTEN, fdArgs: 1},
+	{nr: unix.SYS_CONNECT, fdArgs: 1},
+	{nr: unix.SYS_ACCEPT4, fdArgs: 1},
+	{nr: unix.SYS_SENDTO, fdArgs: 1},
+	{nr: unix.SYS_RECVFROM, fdArgs: 1},
+	{nr: unix.SYS_SENDMSG, fdArgs: 1},
+	{nr: unix.SYS_RECVMSG, fdArgs: 1},
+	{nr: unix.SYS_SHUTDOWN, fdArgs: 1},
+	{nr: unix.SYS_GETSOCKNAME, fdArgs: 1},
+	{nr: unix.SYS_GETPEERNAME, fdArgs: 1},
+	{nr: unix.SYS_SETSOCKOPT, fdArgs: 1},
+	{nr: unix.SYS_GETSOCKOPT, fdArgs: 1},
+	{nr: unix.SYS_SENDFILE, fdArgs: 3},
+	{nr: unix.SYS_POLL},
+	{nr: unix.SYS_SELECT},
+	{nr: unix.SYS_MKNODAT, fdArgs: 1},
+	{nr: unix.SYS_CAPGET},
+	{nr: unix.SYS_CAPSET},
 	{nr: 163},  // acct: unsupported, logged once
 	{nr: 1000}, // no such call
 	{nr: ipc.NativeBase + 0x7ff},
@@ -193,4 +216,14 @@ var calls = []fuzzCall{
 	{nr: ipc.SysPortOut},
 	{nr: ipc.SysDevInfo},
 	{nr: ipc.SysDevDerive},
+}
+
+// socketArgs mostly asks for families and types that exist, so that the
+// calls that follow have sockets to work on.
+func socketArgs(w *worker, args *[6]uintptr) {
+	if w.n(4) != 0 {
+		args[0] = [...]uintptr{unix.AF_UNIX, unix.AF_UNIX, unix.AF_INET, unix.AF_NETLINK}[w.n(4)]
+		args[1] = [...]uintptr{unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET}[w.n(3)] | uintptr(w.n(2))*unix.SOCK_NONBLOCK
+		args[2] = 0
+	}
 }

@@ -217,7 +217,7 @@ func (w *worker) remember(nr, r uintptr) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch nr {
-	case unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_DUP, unix.SYS_EPOLL_CREATE1, unix.SYS_EVENTFD2:
+	case unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_DUP, unix.SYS_EPOLL_CREATE1, unix.SYS_EVENTFD2, unix.SYS_SOCKET, unix.SYS_ACCEPT4:
 		if len(a.fds) < 200 {
 			a.fds = append(a.fds, r)
 		}
