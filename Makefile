@@ -23,7 +23,7 @@ CMDLINE ?=
 DEBUG ?=
 ADD ?=
 MEM ?= 1024
-DISK_SIZE ?= 256M
+DISK_SIZE ?= 512M
 ACCEL ?= tcg
 FUZZTIME ?= 30s
 TEST_TIMEOUT ?= 60m
@@ -36,6 +36,10 @@ MODULES := caps ipc libos microkernel servers/fs servers/net tools/bench tools/m
 # User programs: every directory under userland/ with a main package goes
 # into the initfs as /bin/<name>.
 USER_PROGS := $(patsubst userland/%/main.go,%,$(wildcard userland/*/main.go))
+# The commands of u-root (cmds/core), built unmodified as u-root pins its
+# dependencies (userland/uroot/go.mod lists them as tools, outside the
+# workspace), go onto the root disk only as /bin/<name> (docs/commands.md).
+UROOT_CMDS := $(notdir $(shell sed -n 's|^[[:space:]]*github.com/u-root/u-root/cmds/core/||p' userland/uroot/go.mod))
 # Drivers and servers: every drivers/<module>/cmd/<name>/main.go, and the
 # servers listed (their other commands are host tools), go into the initfs
 # as /bin/<name>; SYSTEM_CMDS lists their directories.
@@ -77,7 +81,7 @@ QEMU_ARGS = -M q35 $(QEMU_ACCEL) -m $(MEM) -smp 1 -display none -no-reboot \
 comma := ,
 space := $(subst ,, )
 
-.PHONY: all kernel userland gotests image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
+.PHONY: all kernel userland uroot gotests image run bench test test-hosted vet debug fuzz soak clean need-go need-qemu generate
 
 all: image
 
@@ -99,6 +103,11 @@ userland: need-go
 		echo "build $$c"; \
 		(cd $$m && $(KERNEL_ENV) $(GO) build -o $(CURDIR)/$(BUILD)/system/$$p ./cmd/$$p) || exit 1; done
 
+uroot: need-go
+	@mkdir -p $(BUILD)/uroot
+	@echo "build u-root commands ($(words $(UROOT_CMDS)))"
+	cd userland/uroot && GOWORK=off $(KERNEL_ENV) $(GO) build -trimpath -ldflags='-s -w' -o $(CURDIR)/$(BUILD)/uroot/ tool
+
 # Go's own test suites (docs/gotests.md): each package's test binary goes
 # into the image as /gotests/bin/<last element>.test, and the files of its
 # source directory (testdata, and the sources some tests read) as
@@ -118,11 +127,12 @@ gotests: need-go
 	for p in $(GOTESTS); do echo "go test -c $$p"; \
 		$(KERNEL_ENV) $(GO) test -c -ldflags='-s -w' -o $(GOTESTS_DIR)/bin/$${p##*/}.test $$p || exit 1; done
 
-image: kernel userland gotests
+image: kernel userland uroot gotests
 	$(GO) run ./tools/mkimage -kernel $(KERNEL) -image images/$(RECIPE) \
 		$(foreach p,$(USER_PROGS),-add $(BUILD)/userland/$(p):/bin/$(p)) \
 		$(foreach p,$(SYSTEM_PROGS),-add $(BUILD)/system/$(p):/bin/$(p)) \
 		$$(cd $(GOTESTS_DIR) && find . -type f | sort | sed 's|^\./\(.*\)|-add $(GOTESTS_DIR)/\1:/gotests/\1|') \
+		$(foreach c,$(UROOT_CMDS),-disk-add $(BUILD)/uroot/$(c):/bin/$(c)) \
 		$(foreach a,$(ADD),-add $(a)) -entry valence.dev/microkernel/rt.entry32 \
 		-disk-size $(DISK_SIZE) -out $(IMAGE_DIR)
 

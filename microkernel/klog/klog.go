@@ -198,3 +198,28 @@ func Dmesg() []byte {
 	}
 	return out
 }
+
+// RingSize is how many bytes of the log the ring keeps (syslog(2)'s
+// SYSLOG_ACTION_SIZE_BUFFER).
+const RingSize = ringSize
+
+// Since returns the log written after position mark (a value Since
+// returned before; 0 for the beginning), clamped to what the ring still
+// holds, and the current position. Positions count every byte ever
+// logged, so they never repeat.
+func Since(mark uint64) ([]byte, uint64) {
+	fl := console.Lock()
+	defer console.Unlock(fl)
+	from := mark
+	if ringHead > ringSize && from < ringHead-ringSize {
+		from = ringHead - ringSize
+	}
+	if from > ringHead {
+		from = ringHead
+	}
+	out := make([]byte, 0, ringHead-from)
+	for i := from; i < ringHead; i++ {
+		out = append(out, ring[i%ringSize])
+	}
+	return out, ringHead
+}

@@ -169,6 +169,8 @@ func init() {
 		unix.SYS_FSYNC:             {"fsync", sysFsync, full},
 		unix.SYS_FDATASYNC:         {"fdatasync", sysFsync, full},
 		unix.SYS_SYNC:              {"sync", sysSync, full},
+		unix.SYS_REBOOT:            {"reboot", sysReboot, full},
+		unix.SYS_SYSLOG:            {"syslog", sysSyslog, full},
 		unix.SYS_SYNCFS:            {"syncfs", sysSyncfs, full},
 		unix.SYS_STATFS:            {"statfs", sysStatfs, full},
 		unix.SYS_FSTATFS:           {"fstatfs", sysFstatfs, full},

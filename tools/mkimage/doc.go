@@ -3,7 +3,8 @@
 // Usage:
 //
 //	go run ./tools/mkimage -kernel build/kernel.elf -image images/default \
-//		[-add host[:/guest/path]]... [-entry symbol] [-disk-size SIZE] -out build/image
+//		[-add host[:/guest/path]]... [-disk-add host[:/guest/path]]... \
+//		[-entry symbol] [-disk-size SIZE] -out build/image
 //
 // It writes four files into the -out directory (creating it):
 //
@@ -24,7 +25,11 @@
 //
 // and prints a one-line summary. The -add flag may repeat; its guest path
 // defaults to /bin/<basename>, and later -add flags override earlier ones
-// and image files at the same path. SOURCE_DATE_EPOCH, if set, becomes the
+// and image files at the same path. -disk-add is -add for root.img alone
+// (an -add to the same path wins):
+// the commands a shell uses (u-root's) live on the disk, and the initfs,
+// which is loaded into memory at boot, keeps only what runs before the
+// disk is mounted and the test programs. SOURCE_DATE_EPOCH, if set, becomes the
 // timestamp of every archive entry and disk inode; otherwise the Unix epoch
 // is used.
 //

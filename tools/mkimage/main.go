@@ -52,6 +52,14 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		}
 		return err
 	})
+	var diskAdds []initfs.Add
+	flags.Func("disk-add", "add host `file[:/guest/path]` to root.img only, not initfs.tar (repeatable)", func(s string) error {
+		a, err := initfs.ParseAdd(s)
+		if err == nil {
+			diskAdds = append(diskAdds, a)
+		}
+		return err
+	})
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -125,7 +133,11 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	}
 	// The root disk is written by path (it is a sparse, random-access
 	// file), then staged like the rest.
-	disk, dst, err := writeDisk(*out, tree, diskBytes, modTime)
+	diskTree := tree
+	// -add files come after -disk-add ones, so they win on the disk as
+	// they do in the initfs (a user's ADD= over a u-root command).
+	diskTree.Adds = append(append([]initfs.Add(nil), diskAdds...), adds...)
+	disk, dst, err := writeDisk(*out, diskTree, diskBytes, modTime)
 	if err != nil {
 		return err
 	}

@@ -58,13 +58,13 @@ func TestRun(t *testing.T) {
 	dir, kernel, image, hello := fixture(t)
 	out := filepath.Join(dir, "out", "nested")
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"-kernel", kernel, "-image", image, "-add", hello, "-add", hello + ":/sbin/init", "-out", out},
+	err := run([]string{"-kernel", kernel, "-image", image, "-add", hello, "-add", hello + ":/sbin/init", "-disk-add", hello + ":/usr/bin/hi", "-out", out},
 		&stdout, &stderr, noEnv)
 	if err != nil {
 		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
 	}
 	want := "mkimage: valence.mb 12 KiB (load 0x1ff000-0x202004, bss to 0x205000, entry 0x200010); " +
-		"initfs.tar 3 files 6 KiB; kernel.sym 2 symbols; root.img 256.0 MiB, 48 KiB used\n"
+		"initfs.tar 3 files 6 KiB; kernel.sym 2 symbols; root.img 256.0 MiB, 52 KiB used\n"
 	if diff := cmp.Diff(want, stdout.String()); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -122,8 +122,9 @@ func TestRun(t *testing.T) {
 		t.Fatalf("mounting root.img: %v", err)
 	}
 	defer disk.Unmount()
-	// -add files are on the disk too, not only in the initfs.
-	for p, want := range map[string]string{"/etc/motd": "motd", "/bin/hello": "hello", "/sbin/init": "hello"} {
+	// -add files are on the disk too, not only in the initfs; -disk-add
+	// files only there (the initfs members above lack /usr/bin/hi).
+	for p, want := range map[string]string{"/etc/motd": "motd", "/bin/hello": "hello", "/sbin/init": "hello", "/usr/bin/hi": "hello"} {
 		if got, err := disk.ReadFile(p); err != nil || string(got) != want {
 			t.Errorf("root.img %s = %q, %v; want %q", p, got, err, want)
 		}
