@@ -16,7 +16,7 @@ var attacks = []string{
 	"endpoint-churn", "rlimit", "mem-object-limit", "spawn-flood", "thread-limit", "oom-victim",
 	"caps-forged", "caps-stale", "caps-escalate", "caps-revoked", "caps-transfer", "caps-mapped",
 	"fuzz-findings", "pipe-flood", "as-switch", "mount-abuse",
-	"linux-mount-abuse", "reboot-refused", "syslog-abuse",
+	"linux-mount-abuse", "reboot-refused", "splice-abuse", "syslog-abuse",
 	"unix-hostile-args", "unix-cycles", "unix-fd-flood", "unix-byte-flood", "unix-close-under-call", "unix-races",
 }
 

@@ -11,7 +11,12 @@ require (
 	valence.dev/servers/net v0.0.0
 )
 
-require golang.org/x/sys v0.43.0
+require (
+	golang.org/x/sys v0.50.0
+	mvdan.cc/sh/v3 v3.14.1
+)
+
+require golang.org/x/term v0.45.0 // indirect
 
 require (
 	github.com/google/go-cmp v0.7.0

@@ -17,7 +17,16 @@
 // the kernel's memory on pipes nobody reads, while its readers still get
 // data.
 //
+// Splice (splice.go). ReadTo offers the front of the buffer to a
+// destination and removes only what it took; WriteFrom asks a source for
+// no more than the room there is. So splice(2) between a pipe and a
+// socket loses nothing when the other side is short, as Linux's page
+// moving does not.
+//
 // Locking. pipe.mu guards the buffer, the charge and the counts of ends;
 // the event is signalled after it is released, at every change (data,
-// room, an end closed), and wakes both readers and writers.
+// room, an end closed), and wakes both readers and writers. readMu and
+// writeMu, taken before mu, order consumers and producers: a splice holds
+// one across its whole step (look, transfer, commit), Read and Write for
+// each of theirs.
 package pipe

@@ -27,6 +27,13 @@ const Quota = 16 << 20
 // charged to the process that created it (charge), which the out-of-memory
 // killer counts, until they are read or the pipe goes.
 type pipe struct {
+	// readMu and writeMu order the consumers and the producers of the
+	// buffer for splice (splice.go): a splice from the pipe holds readMu
+	// from looking at the bytes to taking those its destination took, a
+	// splice into it holds writeMu from measuring the room to filling
+	// it; Read and Write take them for each step. Taken before mu.
+	readMu  sync.Mutex
+	writeMu sync.Mutex
 	mu      sync.Mutex
 	buf     []byte
 	charged int           // bytes of buf charged to charge
@@ -76,6 +83,8 @@ func (e *End) Read(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errno
 	}
 	p := e.p
 	return kfile.WaitUntil(c, p.ev, nonblock, func() (int, errno.Errno, bool) {
+		p.readMu.Lock()
+		defer p.readMu.Unlock()
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if len(p.buf) > 0 {
@@ -100,9 +109,11 @@ func (e *End) Write(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errn
 	done := 0
 	for done < len(b) {
 		wait := p.ev.Wait()
+		p.writeMu.Lock()
 		p.mu.Lock()
 		if p.readers == 0 {
 			p.mu.Unlock()
+			p.writeMu.Unlock()
 			c.Raise(linux.SIGPIPE)
 			if done > 0 {
 				return done, 0
@@ -124,10 +135,12 @@ func (e *End) Write(c kfile.Caller, b []byte, _ int64, nonblock bool) (int, errn
 			p.recharge()
 			done += n
 			p.mu.Unlock()
+			p.writeMu.Unlock()
 			p.ev.Signal()
 			continue
 		}
 		p.mu.Unlock()
+		p.writeMu.Unlock()
 		if nonblock {
 			if done > 0 {
 				return done, 0

@@ -489,10 +489,3 @@ func putOpt(c *call, v []byte, room int32) result {
 	}
 	return ok0()
 }
-
-// sysSplice implements splice(2) as "not supported for these
-// descriptors" (EINVAL), which is what programs check for to fall back
-// to read and write: Go's io.Copy between sockets tries splice first and
-// takes ENOSYS for a failure of the copy itself. Moving data through the
-// kernel without copying it has no fast path here yet.
-func sysSplice(c *call) result { return fail(errno.EINVAL) }

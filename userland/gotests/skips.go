@@ -24,7 +24,6 @@ const (
 
 	// Sockets (docs/net.md, "Go's net and net/http tests").
 	noNetlink = "net.Interfaces and interface addresses read the kernel's tables over an AF_NETLINK socket: socket(AF_NETLINK) is EAFNOSUPPORT (docs/net.md)"
-	noSplice  = "wants internal/poll.Splice to move the data: splice(2) is EINVAL (docs/net.md)"
 )
 
 var skips = map[string][]skip{
@@ -77,7 +76,6 @@ func netSkips() []skip {
 		{"TestInterfaceAddrs", noNetlink},
 		{"TestInterfaceUnicastAddrs", noNetlink},
 		{"TestInterfaceMulticastAddrs", noNetlink},
-		{"TestSplice", noSplice},
 	}
 }
 
@@ -87,6 +85,9 @@ var slow = map[string][]skip{
 	"os": {
 		{"TestRootMulti*", "os.Root against plain paths over every combination of symlink, file and directory forms: 5 minutes"},
 		{"TestCopyFileToFile", "copies of up to 2 MiB at many offsets and limits: 1 to 2 minutes"},
+	},
+	"net": {
+		{"TestSplice/*/big", "1 GiB through loopback TCP each way: over 10 minutes under TCG"},
 	},
 	// These move megabytes through netd (a few MiB/s under TCG).
 	"net/http": {
