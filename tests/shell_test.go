@@ -1,0 +1,101 @@
+package tests
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"valence.dev/tests/qemu"
+)
+
+// shellCmdTimeout bounds one command typed at the shell: TCG on a busy
+// machine runs a Go program's start in a second or two, a pipeline of
+// several in a few.
+const shellCmdTimeout = 2 * time.Minute
+
+// shell is a Valence shell on the serial console, driven as a person
+// types: a line, then its output up to the next prompt.
+type shell struct {
+	t *testing.T
+	m *qemu.Machine
+}
+
+// bootShell boots the root disk with the network and waits for the
+// shell's prompt.
+func bootShell(t *testing.T, disk string) *shell {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots the kernel under QEMU; skipped with -short")
+	}
+	extra := append(nvmeDisk(disk, "valence-root"),
+		"-netdev", "user,id=net0",
+		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
+	m := qemu.Boot(t, qemu.Options{Cmdline: "root=nvme0 init=/bin/sh", Timeout: 20 * time.Minute, ExtraArgs: extra})
+	m.Expect(`# `, bootTimeout)
+	t.Logf("QEMU launch to the shell's prompt: %v", m.Elapsed())
+	return &shell{t: t, m: m}
+}
+
+// run types line, waits for it to finish, and returns what it printed
+// (with the echo of the line) and its exit status. The status is asked
+// for with an echo after the line, whose output the echo of the typed
+// line cannot match.
+func (s *shell) run(line string) (string, string) {
+	s.t.Helper()
+	s.m.SendLine(line + `; echo "@@$?@@"`)
+	got := s.m.Expect(`(?s)(.*?)@@(\d+)@@`, shellCmdTimeout)
+	s.m.Expect(`# `, shellCmdTimeout)
+	return got[1], got[2]
+}
+
+// ok runs line and checks it succeeded and printed every pattern.
+func (s *shell) ok(line string, patterns ...string) string {
+	s.t.Helper()
+	out, status := s.run(line)
+	if status != "0" {
+		s.t.Errorf("%q: exit status %s; output:\n%s", line, status, out)
+	}
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(out) {
+			s.t.Errorf("%q: output lacks %s:\n%s", line, p, out)
+		}
+	}
+	return out
+}
+
+// TestShell boots to the shell on the root disk and uses it as a person
+// would: files made, listed, piped through grep, wc and sort, renamed and
+// removed; ps and dmesg; a file written survives poweroff (QEMU exits
+// 0) and is there at the next boot of the same disk.
+func TestShell(t *testing.T) {
+	disk := rootDiskCopy(t)
+	s := bootShell(t, disk)
+	s.ok(`mkdir -p /tmp/work && cd /tmp/work && pwd`, `/tmp/work`)
+	s.ok(`printf 'pear\napple\nfig\napple\n' > fruit && cat fruit`, `pear`, `fig`)
+	s.ok(`sort fruit | uniq | head -n 1`, `(?m)^apple\r?$`)
+	s.ok(`grep -c apple fruit`, `(?m)^2\r?$`)
+	s.ok(`wc -l < fruit`, `(?m)^\s*4\r?$`)
+	s.ok(`mv fruit basket && ls`, `basket`)
+	s.ok(`cp basket b2 && rm basket && ls | wc -l`, `(?m)^\s*1\r?$`)
+	s.ok(`ls /bin | grep -c '^ping$'`, `(?m)^1\r?$`)
+	s.ok(`ps -e`, `pcid`, `nvmed`, `fsd`, `netd`, `virtio-netd`)
+	s.ok(`dmesg | grep -c 'init: root=nvme0'`, `(?m)^1\r?$`)
+	s.ok(`uname -a`, `Valence|valence`)
+	if out, status := s.run(`cat /no/such/file`); status == "0" || !strings.Contains(out, "no such file") {
+		t.Errorf("cat of a missing file: status %s, output %q", status, out)
+	}
+	s.ok(`echo kept > /kept.txt && sync`)
+	s.m.SendLine("poweroff")
+	if code := s.m.ExpectExit(stepTimeout); code != 0 {
+		t.Errorf("poweroff: QEMU exited with status %d, want 0", code)
+	}
+	fsck(t, disk)
+
+	s = bootShell(t, disk)
+	s.ok(`cat /kept.txt`, `(?m)^kept\r?$`)
+	s.m.SendLine("poweroff")
+	if code := s.m.ExpectExit(stepTimeout); code != 0 {
+		t.Errorf("poweroff: QEMU exited with status %d, want 0", code)
+	}
+}
