@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,7 +86,10 @@ func freePort(t *testing.T) int {
 // attacks the socket calls (socket-abuse: faulting pointers, bad lengths,
 // families, flags and descriptors, each errno checked against Linux's;
 // socket-flood: EMFILE and 2000 connect/close cycles without a leak;
-// socket-races: closes under blocked calls, concurrent writers).
+// socket-races: closes under blocked calls, concurrent writers), and
+// reads the interfaces, addresses and routes over NETLINK_ROUTE (through
+// net.Interfaces, raw dumps, hostile calls, and /bin/ip if the image has
+// it).
 func TestNet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the kernel under QEMU; skipped with -short")
@@ -129,9 +133,21 @@ func TestNet(t *testing.T) {
 	out := m.Output()
 	for _, name := range []string{"tcp-loopback", "udp-loopback", "http-loopback", "errors", "many-conns", "host-fetch", "host-udp",
 		"socket-abuse", "socket-flood", "socket-races", "privileged-port", "serve", "unix-stream", "unix-gram", "unix-abstract",
-		"unix-rights", "unix-http", "unix-calls"} {
+		"unix-rights", "unix-http", "unix-calls", "netlink-interfaces", "netlink-dump", "netlink-abuse"} {
 		if !strings.Contains(out, "nettests: "+name+": ok") {
 			t.Errorf("nettests %s did not pass", name)
+		}
+	}
+	// NETLINK_ROUTE tells what netd configured on the NIC QEMU attached,
+	// and u-root's ip prints it when the image has one.
+	for _, want := range []string{
+		`nettests: netlink: lo index=1 flags=up\|loopback\|running mtu=65536 hw= addrs=127\.0\.0\.1/8\b`,
+		`nettests: netlink: eth0 index=2 flags=up\|broadcast\|running mtu=1500 hw=52:54:00:12:34:56 addrs=10\.0\.2\.15/24\b`,
+		`nettests: netlink: route table=254 type=1 dst=<nil>/0 gw=10\.0\.2\.2 src=<nil> oif=2`,
+		`nettests: netlink-ip: (ok|skipped \(no /bin/ip\))`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("no line matching %q", want)
 		}
 	}
 	if t.Failed() {

@@ -26,8 +26,9 @@ import (
 // the socket is a file behind the descriptor, so read, write, close,
 // fcntl and epoll work on it as on any file. Without a network server,
 // socket(2) says EAFNOSUPPORT, as a Linux without the protocol would.
-// AF_UNIX sockets are the kernel's own (sys_unix.go); the other
-// families are not served (EAFNOSUPPORT).
+// AF_UNIX sockets are the kernel's own (sys_unix.go), and so are
+// AF_NETLINK ones (sys_netlink.go); the other families are not served
+// (EAFNOSUPPORT).
 
 var (
 	netMu  sync.Mutex
@@ -91,8 +92,15 @@ func sysSocket(c *call) result {
 	typ &^= uint32(socketFlags)
 	// Linux's order (__sys_socket, __sock_create): flags and the type's
 	// range, the protocol's range, then the family; a type in range that
-	// the family does not have is ESOCKTNOSUPPORT.
-	if typ&^0xf != 0 || typ >= sockMax || protocol < 0 || protocol >= ipprotoMax {
+	// the family does not have is ESOCKTNOSUPPORT. Netlink checks its
+	// protocol itself (EPROTONOSUPPORT, netlink_create).
+	if typ&^0xf != 0 || typ >= sockMax {
+		return fail(errno.EINVAL)
+	}
+	if domain == linux.AF_NETLINK {
+		return newNetlinkSocket(c, linux.SockType(typ), protocol, flags)
+	}
+	if protocol < 0 || protocol >= ipprotoMax {
 		return fail(errno.EINVAL)
 	}
 	if domain == linux.AF_UNIX {
@@ -206,6 +214,9 @@ func putAddrBytes(c *call, b []byte, addr, lenAddr uint64, optional bool) errno.
 
 // sysBind implements bind(2).
 func sysBind(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkBind); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixBind(c, u)
@@ -233,6 +244,9 @@ func sysBind(c *call) result {
 
 // sysListen implements listen(2).
 func sysListen(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkRefused); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return result{err: u.Listen(int(c.i32(1)))}
@@ -252,6 +266,9 @@ func sysAccept(c *call) result { return accept(c, 0) }
 func sysAccept4(c *call) result { return accept(c, c.arg(3)) }
 
 func accept(c *call, flags uint64) result {
+	if r, isNetlink := onNetlink(c, netlinkRefused); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixAccept(c, u, of, flags)
@@ -280,6 +297,9 @@ func accept(c *call, flags uint64) result {
 
 // sysConnect implements connect(2).
 func sysConnect(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkConnect); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixConnect(c, u, of)
@@ -298,6 +318,9 @@ func sysConnect(c *call) result {
 
 // sysSendto implements sendto(2).
 func sysSendto(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkSendto); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixSendto(c, u, of)
@@ -342,6 +365,9 @@ func sysSendto(c *call) result {
 
 // sysRecvfrom implements recvfrom(2).
 func sysRecvfrom(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkRecvfrom); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixRecvfrom(c, u, of)
@@ -375,6 +401,9 @@ func sysRecvfrom(c *call) result {
 
 // sysShutdown implements shutdown(2).
 func sysShutdown(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkRefused); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return result{err: u.Shutdown(c.i32(1))}
@@ -394,6 +423,9 @@ func sysGetsockname(c *call) result { return sockName(c, false) }
 func sysGetpeername(c *call) result { return sockName(c, true) }
 
 func sockName(c *call, peer bool) result {
+	if r, isNetlink := onNetlink(c, netlinkName(peer)); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixName(c, u, peer)
@@ -412,6 +444,9 @@ func sockName(c *call, peer bool) result {
 
 // sysSetsockopt implements setsockopt(2).
 func sysSetsockopt(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkSetsockopt); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixSetsockopt(c, u)
@@ -434,6 +469,9 @@ func sysSetsockopt(c *call) result {
 
 // sysGetsockopt implements getsockopt(2).
 func sysGetsockopt(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkGetsockopt); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixGetsockopt(c, u)

@@ -46,6 +46,9 @@ func readMsgHdr(c *call, addr uint64) (sock.MsgHdr, errno.Errno) {
 
 // sysSendmsg implements sendmsg(2).
 func sysSendmsg(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkSendmsg); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixSendmsg(c, u, of)
@@ -97,6 +100,9 @@ func sysSendmsg(c *call) result {
 
 // sysRecvmsg implements recvmsg(2).
 func sysRecvmsg(c *call) result {
+	if r, isNetlink := onNetlink(c, netlinkRecvmsg); isNetlink {
+		return r
+	}
 	if u, of := unixArg(c, 0); u != nil {
 		defer of.Drop()
 		return unixRecvmsg(c, u, of)

@@ -21,9 +21,6 @@ const (
 	noFifos       = "needs FIFOs: mknod makes a FIFO node, but opening one is ENXIO (docs/net.md, AF_UNIX)"
 	pathDirs      = "the current directory and directory descriptors are kept as paths: a directory renamed after it was opened is not followed, and a path relative to a directory over 4 KiB deep is ENAMETOOLONG (docs/filesystems.md)"
 	slashTargets  = "fsd ignores a trailing slash in a symlink's target and in the name a link or mkdir makes (docs/filesystems.md, fsd's known gaps)"
-
-	// Sockets (docs/net.md, "Go's net and net/http tests").
-	noNetlink = "net.Interfaces and interface addresses read the kernel's tables over an AF_NETLINK socket: socket(AF_NETLINK) is EAFNOSUPPORT (docs/net.md)"
 )
 
 var skips = map[string][]skip{
@@ -69,15 +66,9 @@ var skips = map[string][]skip{
 	"net": netSkips(),
 }
 
-// netSkips are the net suite's exceptions.
-func netSkips() []skip {
-	return []skip{
-		{"TestInterfaces", noNetlink},
-		{"TestInterfaceAddrs", noNetlink},
-		{"TestInterfaceUnicastAddrs", noNetlink},
-		{"TestInterfaceMulticastAddrs", noNetlink},
-	}
-}
+// netSkips are the net suite's exceptions: none since AF_NETLINK
+// (the interface tests) and splice(2) (TestSplice) landed.
+func netSkips() []skip { return nil }
 
 // slow are the tests GOTESTS_QUICK=1 (make test) leaves out because they
 // take minutes under TCG; make soak runs them.

@@ -12,18 +12,26 @@
 // user network at 10.0.2.2) and NETTESTS_UDP=<port> (a UDP echo server
 // there); "serve" serves HTTP on port 8080 until the host asks /quit;
 // "frames" (only when named) waits for the host to flood the NIC with
-// hostile frames, then checks the stack still serves.
+// hostile frames, then checks the stack still serves. A test that cannot
+// run here says "nettests: <name>: skipped (<why>)": netlink-ip runs
+// /bin/ip (u-root's) when the image has one.
 // The socket-abuse, socket-flood and socket-races tests run on Linux too
 // (NETTESTS=socket-abuse go run ./nettests), which is how their expected
 // errnos were checked.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 )
+
+// skipped is a test's answer when what it needs is not there.
+type skipped string
+
+func (s skipped) Error() string { return string(s) }
 
 type test struct {
 	name string
@@ -52,6 +60,10 @@ var tests = []test{
 	{"unix-rights", testUnixRights},
 	{"unix-http", testUnixHTTP},
 	{"unix-calls", testUnixCalls},
+	{"netlink-interfaces", testNetlinkInterfaces},
+	{"netlink-dump", testNetlinkDump},
+	{"netlink-abuse", testNetlinkAbuse},
+	{"netlink-ip", testNetlinkIP},
 	{"serve", testServe},
 	{"frames", testFrames},
 }
@@ -72,7 +84,13 @@ func main() {
 		}
 		ran++
 		t0 := time.Now()
-		if err := t.run(); err != nil {
+		err := t.run()
+		var skip skipped
+		if errors.As(err, &skip) {
+			fmt.Printf("nettests: %s: skipped (%s)\n", t.name, string(skip))
+			continue
+		}
+		if err != nil {
 			fmt.Printf("nettests: FAIL %s: %v\n", t.name, err)
 			failed = append(failed, t.name)
 			continue

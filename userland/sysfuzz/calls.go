@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -143,15 +144,15 @@ var calls = []fuzzCall{
 	{nr: unix.SYS_GETRANDOM},
 	{nr: unix.SYS_SCHED_SETAFFINITY},
 	{nr: unix.SYS_PRCTL},
-	// Sockets: AF_UNIX in the kernel (AF_INET is EAFNOSUPPORT without
-	// netd), with the calls that take and give them.
+	// Sockets: AF_UNIX and AF_NETLINK in the kernel (AF_INET is
+	// EAFNOSUPPORT without netd), with the calls that take and give them.
 	{nr: unix.SYS_SOCKET, tame: socketArgs},
 	{nr: unix.SYS_SOCKETPAIR, tame: socketArgs},
 	{nr: unix.SYS_BIND, fdArgs: 1},
 	{nr: unix.SYS_LISTEN, fdArgs: 1},
 	{nr: unix.SYS_CONNECT, fdArgs: 1},
 	{nr: unix.SYS_ACCEPT4, fdArgs: 1},
-	{nr: unix.SYS_SENDTO, fdArgs: 1},
+	{nr: unix.SYS_SENDTO, fdArgs: 1, tame: netlinkRequest},
 	{nr: unix.SYS_RECVFROM, fdArgs: 1},
 	{nr: unix.SYS_SENDMSG, fdArgs: 1},
 	{nr: unix.SYS_RECVMSG, fdArgs: 1},
@@ -223,7 +224,53 @@ var calls = []fuzzCall{
 func socketArgs(w *worker, args *[6]uintptr) {
 	if w.n(4) != 0 {
 		args[0] = [...]uintptr{unix.AF_UNIX, unix.AF_UNIX, unix.AF_INET, unix.AF_NETLINK}[w.n(4)]
-		args[1] = [...]uintptr{unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET}[w.n(3)] | uintptr(w.n(2))*unix.SOCK_NONBLOCK
+		args[1] = [...]uintptr{unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET, unix.SOCK_RAW}[w.n(4)] | uintptr(w.n(2))*unix.SOCK_NONBLOCK
 		args[2] = 0
+	}
+}
+
+// netlinkRequest makes one sendto in three carry rtnetlink requests
+// (on whatever socket it names: a netlink one answers them), so that
+// the kernel's request parser and its answers see messages that are
+// nearly right: real types and flags, a family, attributes, and lengths
+// that are often true, sometimes lies.
+func netlinkRequest(w *worker, args *[6]uintptr) {
+	if w.n(3) != 0 {
+		return
+	}
+	var b []byte
+	for range w.n(4) + 1 {
+		payload := make([]byte, w.n(48))
+		for i := range payload {
+			payload[i] = byte(w.rnd.Uint32())
+		}
+		if len(payload) > 0 {
+			payload[0] = [...]byte{unix.AF_UNSPEC, unix.AF_INET, unix.AF_INET6, byte(w.n(256))}[w.n(4)]
+		}
+		if len(payload) >= 20 && w.n(2) == 0 { // an attribute after an ifinfomsg
+			binary.NativeEndian.PutUint16(payload[16:], uint16(w.n(len(payload)-14)))
+			binary.NativeEndian.PutUint16(payload[18:], uint16(w.n(60)))
+		}
+		typ := [...]uint16{unix.RTM_GETLINK, unix.RTM_GETADDR, unix.RTM_GETROUTE, unix.RTM_NEWADDR, unix.NLMSG_NOOP, uint16(w.n(130))}[w.n(6)]
+		flags := [...]uint16{unix.NLM_F_REQUEST | unix.NLM_F_DUMP, unix.NLM_F_REQUEST, unix.NLM_F_REQUEST | unix.NLM_F_ACK, uint16(w.rnd.Uint32())}[w.n(4)]
+		length := uint32(16 + len(payload))
+		if w.n(8) == 0 {
+			length = [...]uint32{0, 15, length + 1, 1 << 31, uint32(w.n(256))}[w.n(5)]
+		}
+		h := make([]byte, 16)
+		binary.NativeEndian.PutUint32(h[0:], length)
+		binary.NativeEndian.PutUint16(h[4:], typ)
+		binary.NativeEndian.PutUint16(h[6:], flags)
+		binary.NativeEndian.PutUint32(h[8:], w.rnd.Uint32())
+		b = append(append(b, h...), payload...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+	}
+	off := w.n(len(w.a.buf) - len(b))
+	copy(w.a.buf[off:], b) // threads race on the buffer: so much the better
+	args[1], args[2] = w.a.bufAddr(off), uintptr(len(b)-w.n(2)*w.n(len(b)))
+	if w.n(2) == 0 {
+		args[4], args[5] = 0, 0
 	}
 }

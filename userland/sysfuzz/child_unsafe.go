@@ -54,6 +54,9 @@ func (a *arena) place(b []byte) uintptr {
 	return uintptr(unsafe.Pointer(&a.data[off]))
 }
 
+// bufAddr is the address of buf[off].
+func (a *arena) bufAddr(off int) uintptr { return uintptr(unsafe.Pointer(&a.buf[off])) }
+
 func (a *arena) cstring(s string) uintptr {
 	p := a.place(append([]byte(s), 0))
 	a.strs = append(a.strs, p)
