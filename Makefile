@@ -161,7 +161,7 @@ test: need-go need-qemu
 	cd tests && VALENCE_NO_BUILD=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) .
 
 fuzz: need-go
-	@for m in caps ipc microkernel servers/fs servers/net tools/mkimage; do \
+	@for m in caps ipc microkernel servers/fs servers/net tools/mkimage userland; do \
 		(cd $$m && for p in $$($(GO) list ./...); do \
 			for f in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
 				echo "fuzz $$p $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$p || exit 1; \
