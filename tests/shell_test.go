@@ -31,7 +31,7 @@ func bootShell(t *testing.T, disk string) *shell {
 	extra := append(nvmeDisk(disk, "valence-root"),
 		"-netdev", "user,id=net0",
 		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
-	m := qemu.Boot(t, qemu.Options{Cmdline: "root=nvme0 init=/bin/sh", Timeout: 20 * time.Minute, ExtraArgs: extra})
+	m := qemu.Boot(t, qemu.Options{Cmdline: "root=nvme0 init=/bin/sh -- -l", Timeout: 20 * time.Minute, ExtraArgs: extra})
 	m.Expect(`# `, bootTimeout)
 	t.Logf("QEMU launch to the shell's prompt: %v", m.Elapsed())
 	return &shell{t: t, m: m}
@@ -71,6 +71,12 @@ func (s *shell) ok(line string, patterns ...string) string {
 func TestShell(t *testing.T) {
 	disk := rootDiskCopy(t)
 	s := bootShell(t, disk)
+	// A login shell read /etc/profile: PATH, HOME=/root, the motd.
+	if !strings.Contains(s.m.Output(), "Welcome to Valence") {
+		t.Errorf("no motd from /etc/profile before the first prompt")
+	}
+	s.ok(`pwd; echo "$HOME $PATH"`, `(?m)^/root\r?$`, `/root /bin`)
+	s.ok(`ls -l /etc/passwd`, `root\s+root`)
 	s.ok(`mkdir -p /tmp/work && cd /tmp/work && pwd`, `/tmp/work`)
 	s.ok(`printf 'pear\napple\nfig\napple\n' > fruit && cat fruit`, `pear`, `fig`)
 	s.ok(`sort fruit | uniq | head -n 1`, `(?m)^apple\r?$`)

@@ -1,0 +1,1 @@
+# root's own settings, read by a login shell after /etc/profile.
