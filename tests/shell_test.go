@@ -43,7 +43,11 @@ func bootShell(t *testing.T, disk string) *shell {
 // line cannot match.
 func (s *shell) run(line string) (string, string) {
 	s.t.Helper()
-	s.m.SendLine(line + `; echo "@@$?@@"`)
+	sep := "; "
+	if strings.HasSuffix(line, "&") {
+		sep = " " // "cmd & echo" runs the echo at once, in the foreground
+	}
+	s.m.SendLine(line + sep + `echo "@@$?@@"`)
 	got := s.m.Expect(`(?s)(.*?)@@(\d+)@@`, shellCmdTimeout)
 	s.m.Expect(`# `, shellCmdTimeout)
 	return got[1], got[2]
@@ -66,8 +70,9 @@ func (s *shell) ok(line string, patterns ...string) string {
 
 // TestShell boots to the shell on the root disk and uses it as a person
 // would: files made, listed, piped through grep, wc and sort, renamed and
-// removed; ps and dmesg; a file written survives poweroff (QEMU exits
-// 0) and is there at the next boot of the same disk.
+// removed; ps and dmesg; job control (^C, &, jobs, kill %1, ^Z, bg, fg);
+// a file written survives poweroff (QEMU exits 0) and is there at the
+// next boot of the same disk.
 func TestShell(t *testing.T) {
 	disk := rootDiskCopy(t)
 	s := bootShell(t, disk)
@@ -91,6 +96,34 @@ func TestShell(t *testing.T) {
 	if out, status := s.run(`cat /no/such/file`); status == "0" || !strings.Contains(out, "no such file") {
 		t.Errorf("cat of a missing file: status %s, output %q", status, out)
 	}
+	// Job control: ^C ends the foreground job, not the shell; a job
+	// started with & is listed and killed by its number; ^Z stops one,
+	// bg and fg continue it.
+	s.m.SendLine("sleep 100")
+	time.Sleep(3 * time.Second) // let it start; ^C before that would hit the shell's line
+	s.m.Send("\x03")
+	s.m.Expect(`# `, shellCmdTimeout)
+	s.ok(`echo after-interrupt`, `(?m)^after-interrupt\r?$`)
+	s.ok(`sleep 100 &`, `\[1\] \d+`)
+	s.ok(`jobs`, `\[1\].*Running.*sleep 100`)
+	s.ok(`kill %1; wait %1; jobs`)
+	s.m.SendLine("sleep 200")
+	time.Sleep(3 * time.Second)
+	s.m.Send("\x1a")
+	s.m.Expect(`Stopped.*sleep 200`, shellCmdTimeout)
+	s.m.Expect(`# `, shellCmdTimeout)
+	s.ok(`jobs`, `Stopped.*sleep 200`)
+	s.ok(`bg %1`, `sleep 200`)
+	s.ok(`jobs`, `Running.*sleep 200`)
+	s.m.SendLine("fg %1")
+	time.Sleep(3 * time.Second)
+	s.m.Send("\x03")
+	s.m.Expect(`# `, shellCmdTimeout)
+	s.ok(`jobs; echo no-jobs-left`, `no-jobs-left`)
+	if out, _ := s.run(`jobs`); strings.Contains(out, "sleep") {
+		t.Errorf("a job is left after fg and ^C:\n%s", out)
+	}
+
 	s.ok(`echo kept > /kept.txt && sync`)
 	s.m.SendLine("poweroff")
 	if code := s.m.ExpectExit(stepTimeout); code != 0 {

@@ -32,6 +32,19 @@ func Write(b []byte) int {
 	return len(b)
 }
 
+// WriteRaw sends b to the console unchanged: the terminal line
+// discipline (package tty) has done its own output processing. It
+// returns len(b).
+func WriteRaw(b []byte) int {
+	fl := amd64.SaveFlagsAndDisable()
+	for _, c := range b {
+		amd64.UARTPutc(Port, c)
+		lastByte = c
+	}
+	amd64.RestoreFlags(fl)
+	return len(b)
+}
+
 // WriteString is Write for a string.
 func WriteString(s string) {
 	fl := amd64.SaveFlagsAndDisable()

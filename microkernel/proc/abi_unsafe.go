@@ -6,11 +6,6 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 )
 
-// termiosBytes views termios as bytes.
-func termiosBytes(t *linux.KernelTermios) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(t)), unsafe.Sizeof(*t))
-}
-
 // statBytes views a struct stat as bytes.
 func statBytes(st *linux.Stat) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(st)), unsafe.Sizeof(*st))

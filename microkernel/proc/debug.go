@@ -180,6 +180,9 @@ func debugGlobal(after string, p *Process) {
 	if err := capsys.Check(); err != nil {
 		debugFail("caps", after, p, err)
 	}
+	if err := checkJobs(); err != nil {
+		debugFail("process groups", after, p, err)
+	}
 }
 
 // debugFail reports a violated invariant: a kernel bug, so the kernel

@@ -133,6 +133,9 @@ func (d devFS) Open(c kfile.Caller, at kfile.At, flags, mode uint32) (kfile.File
 	if df, isDir := f.(*dirFile); isDir && df.n == devNode() {
 		return &devDir{dirFile: df}, 0
 	}
+	if e := openTerminal(c, f, flags); e != 0 {
+		return nil, e
+	}
 	return f, 0
 }
 

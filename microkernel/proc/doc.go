@@ -59,9 +59,25 @@
 // for it. The first process is special: when it exits the kernel powers
 // off.
 //
-// Locking. Process.mu guards the thread set, exit state, children and
-// signal dispositions; Thread fields touched by other threads (pending
-// signals) are guarded by the process lock too. The address space has its
-// own lock. Lock order: Process.mu before AddressSpace.mu; never hold
+// Job control (docs/processes.md, "Job control"). Every process is in a
+// process group and a session (jobs.go: inherited by every kind of
+// child, changed by setpgid and setsid, sys_jobs.go), and may have the
+// console as its controlling terminal (package tty keeps the terminal's
+// side: its session and foreground group; sys_tty.go serves the
+// terminal ioctls). A stop signal at its default action stops the whole
+// process (stop.go): the threads park at their next trap or blocking
+// point (Thread.step, CanBlock) until SIGCONT, which acts when it is
+// sent; the parent hears through SIGCHLD and wait (wait.go, which also
+// reports stops and continues and waits by group). An exit that leaves a
+// process group orphaned with a stopped member sends it SIGHUP and
+// SIGCONT; a session leader's exit takes the terminal from its session.
+//
+// Locking. Process.mu guards the thread set, exit state, children,
+// signal dispositions and the stop state; Thread fields touched by other
+// threads (pending signals) are guarded by the process lock too. jobMu
+// guards every process's group, session, controlling terminal and
+// execed flag and the group and session tables. The address space has
+// its own lock. Lock order: jobMu, then Process.mu, then the terminal's
+// lock and tableMu; Process.mu before AddressSpace.mu; never hold
 // Process.mu while blocking.
 package proc

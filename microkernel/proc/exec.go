@@ -315,6 +315,9 @@ func spawnWith(parent *Process, file string, argv, envp []string, files *kfile.F
 	if e != 0 {
 		return nil, &SpawnError{Errno: e, Err: fmt.Errorf("%s: %w", file, errnoError(e))}
 	}
+	jobMu.Lock()
+	p.execed = true // spawned running a program, as fork and execve would
+	jobMu.Unlock()
 	if setup != nil {
 		extra, err := setup(p)
 		if err != nil {

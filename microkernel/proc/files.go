@@ -72,7 +72,7 @@ func devices() map[string]device {
 		"random":  randomDev{},
 		"urandom": randomDev{},
 		"console": theConsole,
-		"tty":     theConsole,
+		"tty":     ttyDev{theConsole},
 	}
 }
 

@@ -19,7 +19,16 @@ func StartFirst(file string, argv, envp []string) (*Process, error) {
 			return nil, err
 		}
 		return []string{fmt.Sprintf("VALENCE_DEVICE_ROOT=%#x", uint64(h))}, nil
-	}, nil)
+	}, func(p *Process) error {
+		// Its session has the console as its controlling terminal from
+		// boot, before it runs (docs/processes.md, "Job control"; package
+		// tty: the boot-time fallback).
+		jobMu.Lock()
+		p.ctty = theConsole
+		theConsole.Attach(p.sid, p.pgid, false)
+		jobMu.Unlock()
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}

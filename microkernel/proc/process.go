@@ -14,6 +14,7 @@ import (
 	"valence.dev/microkernel/klog"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/obj"
+	"valence.dev/microkernel/tty"
 )
 
 // Process is a running (or zombie) user program.
@@ -61,6 +62,23 @@ type Process struct {
 	brk           brkState
 	first         bool // the first process: its exit powers the machine off
 
+	// Job control. pgid, sid, ctty and execed are guarded by jobMu
+	// (jobs.go): the process group and session, the controlling
+	// terminal (nil: none), and whether it has run a program since it
+	// was created (setpgid's EACCES).
+	pgid, sid int
+	ctty      *tty.Console
+	execed    bool
+	// The job-control stop (stop.go), guarded by mu: stopped makes its
+	// threads park; stopSig is the signal that stopped it; waitStop and
+	// waitCont are a stop and a continue not yet reported to wait;
+	// contSeq counts SIGCONTs, so that a stop signal taken before one is
+	// not acted on after it.
+	stopped            bool
+	stopSig            linux.Signal
+	waitStop, waitCont bool
+	contSeq            uint64
+
 	handles     *caps.Table     // capabilities
 	endpoints   []*obj.Endpoint // endpoints this process serves: they die with it
 	deathNotify []deathWatch    // notifications to signal when it ends
@@ -105,6 +123,8 @@ var (
 )
 
 func allocPID() int {
+	jobMu.Lock() // a number still naming a group or session is not reused
+	defer jobMu.Unlock()
 	tableMu.Lock()
 	defer tableMu.Unlock()
 	for {
@@ -113,7 +133,7 @@ func allocPID() int {
 		if nextPID > 1<<22 {
 			nextPID = 2
 		}
-		if _, used := procs[pid]; !used {
+		if _, used := procs[pid]; !used && !idInUse(pid) {
 			return pid
 		}
 	}
@@ -185,6 +205,7 @@ func newProcess(parent *Process, name string) (*Process, errno.Errno) {
 		treeParent: parent,
 		counted:    true,
 	}
+	p.joinJobs(parent)
 	tableMu.Lock()
 	procs[p.PID] = p
 	tableMu.Unlock()
@@ -229,6 +250,7 @@ func (p *Process) exit(s ExitStatus) {
 	}
 	p.exiting = true
 	p.status = s
+	p.stopped, p.waitStop, p.waitCont = false, false, false
 	threads := make([]*Thread, 0, len(p.threads))
 	for _, t := range p.threads {
 		threads = append(threads, t)
@@ -304,6 +326,7 @@ func (p *Process) finish() {
 	// are reaped here. Whether a child is a zombie and who its parent is
 	// are decided together under the child's lock (below), so a child
 	// ending at this moment is reaped exactly once, by it or by us.
+	p.leaderExited()
 	p.mu.Lock()
 	children := p.children
 	p.children = map[int]*Process{}
@@ -325,11 +348,16 @@ func (p *Process) finish() {
 	for _, w := range watchers {
 		w.n.Signal(w.bits)
 	}
+	p.orphanedStopped(parent, children)
 	if parent == nil {
 		reap(p)
 	} else {
+		code, st := int32(linux.CLD_EXITED), int32(status.Code)
+		if status.Signal != 0 {
+			code, st = linux.CLD_KILLED, int32(status.Signal)
+		}
 		parent.childEvent.Signal()
-		parent.postProcessSignal(linux.SIGCHLD)
+		parent.signalIfAlive(linux.SIGCHLD, sigDetail{code: code, pid: int32(p.PID), status: st})
 	}
 	debugAfterExit(p) // debug mode's invariant checks (debug.go)
 	if p.first {
@@ -343,8 +371,10 @@ func (p *Process) finish() {
 // from earlier are not news.
 const faultReportWindow = 5e9
 
-// reap removes a dead process from the table.
+// reap removes a dead process from the table, and from its process
+// group and session.
 func reap(p *Process) {
+	p.leaveJobs()
 	tableMu.Lock()
 	delete(procs, p.PID)
 	p.uncount()

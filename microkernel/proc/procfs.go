@@ -224,15 +224,30 @@ func (s procSource) Process(pid int) (procfs.Proc, bool) {
 	if p == nil {
 		return procfs.Proc{}, false
 	}
+	jobMu.Lock()
+	info := procfs.Proc{PID: p.PID, PGID: p.pgid, SID: p.sid, TPGID: -1}
+	if con := p.ctty; con != nil {
+		// tty_nr as Linux's new_encode_dev: minor's low byte, major,
+		// the minor's other bits above.
+		rdev := con.Rdev()
+		major, minor := rdev>>8, rdev&0xff
+		info.TTY = minor&0xff | major<<8 | (minor&^0xff)<<12
+		_, info.TPGID = con.Session()
+	}
+	jobMu.Unlock()
 	p.mu.Lock()
-	info := procfs.Proc{PID: p.PID, PGID: p.PID, SID: p.PID, Name: p.Name, State: 'S',
-		Cmdline: append([]string(nil), p.args...), Exe: p.exe, Cwd: p.cwd,
-		Threads: len(p.threads), Umask: p.umask, Start: time.Duration(p.started)}
+	info.Name, info.State = p.Name, 'S'
+	info.Cmdline = append([]string(nil), p.args...)
+	info.Exe, info.Cwd = p.exe, p.cwd
+	info.Threads, info.Umask, info.Start = len(p.threads), p.umask, time.Duration(p.started)
 	if p.parent != nil {
 		info.PPID = p.parent.PID
 	}
-	if p.zombie {
+	switch {
+	case p.zombie:
 		info.State = 'Z'
+	case p.stopped:
+		info.State = 'T'
 	}
 	as, files := p.as, p.files
 	p.mu.Unlock()

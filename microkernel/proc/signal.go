@@ -25,9 +25,10 @@ const (
 
 // sigDetail is the siginfo a pending signal will be delivered with.
 type sigDetail struct {
-	code int32
-	addr uint64 // faults
-	pid  int32  // kill and tgkill: the sender
+	code   int32
+	addr   uint64 // faults
+	pid    int32  // kill and tgkill: the sender; SIGCHLD: the child
+	status int32  // SIGCHLD: the exit code or signal
 }
 
 func sigbit(sig linux.Signal) uint64 { return 1 << uint(sig-1) }
@@ -35,19 +36,41 @@ func sigbit(sig linux.Signal) uint64 { return 1 << uint(sig-1) }
 var unblockable = sigbit(linux.SIGKILL) | sigbit(linux.SIGSTOP)
 
 // defaultIgnored reports whether a signal's default action is to do
-// nothing (signal(7)). Stop and continue are treated as ignore: there is
-// no job control yet.
+// nothing (signal(7)); SIGCONT's is to continue, which happens when it is
+// sent (stop.go), so it is ignored when taken.
 func defaultIgnored(sig linux.Signal) bool {
 	switch sig {
-	case linux.SIGCHLD, linux.SIGURG, linux.SIGWINCH, linux.SIGCONT,
-		linux.SIGSTOP, linux.SIGTSTP, linux.SIGTTIN, linux.SIGTTOU:
+	case linux.SIGCHLD, linux.SIGURG, linux.SIGWINCH, linux.SIGCONT:
+		return true
+	}
+	return false
+}
+
+// defaultStops reports whether a signal's default action is to stop.
+func defaultStops(sig linux.Signal) bool { return sigbit(sig)&stopSignals != 0 }
+
+// defaultKills reports whether a signal's default action ends the
+// process (with or without a core dump).
+func defaultKills(sig linux.Signal) bool { return !defaultIgnored(sig) && !defaultStops(sig) }
+
+// dumpsCore reports whether a signal's default action is "Core"
+// (signal(7)). There are no core files; the difference is only that such
+// a signal does not end a process at once when sent, but when taken, as
+// on Linux.
+func dumpsCore(sig linux.Signal) bool {
+	switch sig {
+	case linux.SIGQUIT, linux.SIGILL, linux.SIGTRAP, linux.SIGABRT, linux.SIGBUS,
+		linux.SIGFPE, linux.SIGSEGV, linux.SIGXCPU, linux.SIGXFSZ, linux.SIGSYS:
 		return true
 	}
 	return false
 }
 
 // postSignal makes sig pending on thread t and interrupts a blocking call
-// if t does not block sig. SIGKILL ends the process at once.
+// if t does not block sig. SIGKILL ends the process at once; so does a
+// signal whose default action ends it without a core dump, if t does not
+// block it and the process is not stopped (Linux's complete_signal and
+// wants_signal: a stopped process takes such a signal once continued).
 func (t *Thread) postSignal(sig linux.Signal, d sigDetail) {
 	p := t.proc
 	if sig == linux.SIGKILL {
@@ -55,16 +78,27 @@ func (t *Thread) postSignal(sig linux.Signal, d sigDetail) {
 		return
 	}
 	p.mu.Lock()
+	if p.exiting {
+		p.mu.Unlock()
+		return
+	}
+	cont := p.prepareLocked(sig)
 	act := p.sigactions[sig]
 	if act.Handler == linux.SIG_IGN || act.Handler == linux.SIG_DFL && defaultIgnored(sig) {
 		p.mu.Unlock()
+		cont.notify(p)
 		return
 	}
 	t.pending |= sigbit(sig)
 	t.siginfo[sig] = d
 	deliverable := t.mask&sigbit(sig) == 0
+	fatal := deliverable && !p.stopped && act.Handler == linux.SIG_DFL && defaultKills(sig) && !dumpsCore(sig)
 	p.mu.Unlock()
-	if deliverable {
+	cont.notify(p)
+	switch {
+	case fatal:
+		p.exit(ExitStatus{Signal: sig})
+	case deliverable:
 		t.interrupt()
 	}
 }
@@ -85,9 +119,15 @@ func (p *Process) postProcessSignalFrom(sig linux.Signal, d sigDetail) {
 		return
 	}
 	p.mu.Lock()
-	act := p.sigactions[sig]
-	if p.exiting || act.Handler == linux.SIG_IGN || act.Handler == linux.SIG_DFL && defaultIgnored(sig) {
+	if p.exiting {
 		p.mu.Unlock()
+		return
+	}
+	cont := p.prepareLocked(sig)
+	act := p.sigactions[sig]
+	if act.Handler == linux.SIG_IGN || act.Handler == linux.SIG_DFL && defaultIgnored(sig) {
+		p.mu.Unlock()
+		cont.notify(p)
 		return
 	}
 	p.pending |= sigbit(sig)
@@ -110,8 +150,16 @@ func (p *Process) postProcessSignalFrom(sig linux.Signal, d sigDetail) {
 	if target != nil && rank(target) == 0 {
 		target = nil // every thread blocks it: it waits for one to unblock it
 	}
+	fatal := target != nil && !p.stopped && act.Handler == linux.SIG_DFL && defaultKills(sig) && !dumpsCore(sig)
 	p.mu.Unlock()
-	if target != nil {
+	cont.notify(p)
+	switch {
+	case fatal:
+		// As Linux's complete_signal: the process ends now rather than
+		// when a thread takes the signal. A stopped one waits for
+		// SIGCONT (only SIGKILL ends it while stopped).
+		p.exit(ExitStatus{Signal: sig})
+	case target != nil:
 		target.interrupt()
 	}
 }
@@ -139,7 +187,7 @@ func (t *Thread) fatalSignalDue() bool {
 		if pend&sigbit(s) == 0 {
 			continue
 		}
-		if p.sigactions[s].Handler == linux.SIG_DFL && !defaultIgnored(s) {
+		if p.sigactions[s].Handler == linux.SIG_DFL && defaultKills(s) {
 			p.mu.Unlock()
 			p.exit(ExitStatus{Signal: s})
 			return true
@@ -178,14 +226,24 @@ func (t *Thread) deliverSignals() bool {
 			d = p.siginfo[sig]
 		}
 		act := p.sigactions[sig]
+		seq := p.contSeq
 		p.mu.Unlock()
 		switch {
 		case act.Handler == linux.SIG_IGN:
 			continue
-		case act.Handler == linux.SIG_DFL:
-			if defaultIgnored(sig) {
+		case act.Handler == linux.SIG_DFL && defaultIgnored(sig):
+			continue
+		case act.Handler == linux.SIG_DFL && defaultStops(sig):
+			// Linux's get_signal: SIGTSTP, SIGTTIN and SIGTTOU are
+			// discarded in an orphaned process group.
+			if sig != linux.SIGSTOP && p.groupOrphaned() {
 				continue
 			}
+			if p.groupStop(sig, seq) && !t.park() {
+				return false
+			}
+			continue
+		case act.Handler == linux.SIG_DFL:
 			p.exit(ExitStatus{Signal: sig})
 			return false
 		}
@@ -335,9 +393,13 @@ func (t *Thread) setupSignalFrame(sig linux.Signal, act *linux.SigAction, d sigD
 	fr.UC.Sigmask = linux.SignalSet(oldMask)
 	fr.Info.Signo = int32(sig)
 	fr.Info.Code = d.code
-	if d.code > 0 {
+	switch {
+	case sig == linux.SIGCHLD && d.code >= linux.CLD_EXITED && d.code <= linux.CLD_CONTINUED:
+		fr.Info.SetPID(d.pid)
+		fr.Info.SetStatus(d.status)
+	case d.code > 0:
 		fr.Info.SetAddr(d.addr)
-	} else {
+	default:
 		fr.Info.SetPID(d.pid)
 	}
 	if err := as.CopyOut(fpstate, fxBytes(&t.ctx.FX)); err != nil {

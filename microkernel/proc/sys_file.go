@@ -13,7 +13,6 @@ import (
 	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/pipe"
-	"valence.dev/microkernel/tty"
 )
 
 // maxIO bounds one read or write, so a huge count cannot make the kernel
@@ -435,35 +434,16 @@ func direntType(n *node) byte {
 	return linux.DT_REG
 }
 
-// sysIoctl implements the terminal ioctls on the console (TCGETS,
-// TIOCGWINSZ); anything else is ENOTTY, as for a file.
+// sysIoctl implements the terminal ioctls on the console (sys_tty.go);
+// anything else is ENOTTY, as for a file.
 func sysIoctl(c *call) result {
 	of, e := c.file(0)
 	if e != 0 {
 		return fail(e)
 	}
 	defer of.Drop()
-	con, isTTY := of.File.(*tty.Console)
-	switch c.arg(1) {
-	case linux.TCGETS:
-		if !isTTY {
-			return fail(errno.ENOTTY)
-		}
-		t := con.Termios()
-		return copyOutStruct(c, c.arg(2), termiosBytes(&t))
-	case linux.TIOCGWINSZ:
-		if !isTTY {
-			return fail(errno.ENOTTY)
-		}
-		var ws [8]byte
-		binary.LittleEndian.PutUint16(ws[0:], 24)
-		binary.LittleEndian.PutUint16(ws[2:], 80)
-		return copyOutStruct(c, c.arg(2), ws[:])
-	case linux.TCSETS, linux.TCSETSW, linux.TCSETSF:
-		if !isTTY {
-			return fail(errno.ENOTTY)
-		}
-		return ok0() // settings are fixed: canonical mode
+	if con, isTTY := terminal(of.File); isTTY {
+		return ttyIoctl(c, of, con)
 	}
 	return fail(errno.ENOTTY)
 }

@@ -8,7 +8,6 @@ import (
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
-	"valence.dev/ipc"
 	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/mm"
 	"valence.dev/microkernel/rt"
@@ -161,6 +160,9 @@ func sysExecve(c *call) result {
 	c.t.clearChildTID = 0
 	p.mu.Unlock()
 	files.CloseOnExec()
+	jobMu.Lock()
+	p.execed = true // its parent may no longer move it to another group
+	jobMu.Unlock()
 	old.Release() // destroyed once its threads (this one too) are out of it
 	if vfork != nil {
 		close(vfork)
@@ -169,129 +171,6 @@ func sysExecve(c *call) result {
 	ctx.Regs.RFLAGS = 0x202
 	c.t.ctx = ctx
 	return noReturn()
-}
-
-// waitFor finds a child matching pid (-1: any) that has ended and reaps it
-// unless keep. It returns the child, whether any child matched at all, and
-// blocks (unless nohang) until one ends.
-func waitFor(c *call, pid int, nohang, keep bool) (*Process, errno.Errno) {
-	p := c.p
-	for {
-		wait := p.childEvent.Wait()
-		p.mu.Lock()
-		matched := false
-		var done *Process
-		for _, ch := range p.children {
-			if pid > 0 && ch.PID != pid {
-				continue
-			}
-			matched = true
-			select {
-			case <-ch.dead:
-				if done == nil || ch.PID < done.PID {
-					done = ch
-				}
-			default:
-			}
-		}
-		if done != nil && !keep {
-			delete(p.children, done.PID)
-		}
-		p.mu.Unlock()
-		if done != nil {
-			if !keep {
-				reap(done)
-			}
-			return done, 0
-		}
-		if !matched {
-			return nil, errno.ECHILD
-		}
-		if nohang {
-			return nil, 0
-		}
-		if !c.t.CanBlock() {
-			return nil, errno.EINTR
-		}
-		select {
-		case <-wait:
-		case <-c.t.intr:
-			return nil, errno.EINTR
-		}
-	}
-}
-
-// sysWait4 implements wait4(2) for exited children (pid > 0 or -1; 0 and
-// other negative values, which name process groups, wait for any child).
-func sysWait4(c *call) result {
-	pid := int(c.i32(0))
-	if pid < -1 || pid == 0 {
-		pid = -1
-	}
-	opts := c.arg(2)
-	if opts&^(linux.WNOHANG|linux.WUNTRACED|linux.WCONTINUED|linux.WALL|linux.WCLONE|linux.WNOTHREAD) != 0 {
-		return fail(errno.EINVAL)
-	}
-	ch, e := waitFor(c, pid, opts&linux.WNOHANG != 0, false)
-	if e != 0 {
-		return fail(e)
-	}
-	if ch == nil {
-		return ok0()
-	}
-	if a := c.arg(1); a != 0 {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], ch.Status().WaitStatus())
-		if err := c.as().CopyOut(a, b[:]); err != nil {
-			return fail(errno.EFAULT)
-		}
-	}
-	if a := c.arg(3); a != 0 {
-		if err := c.as().CopyOut(a, make([]byte, 144)); err != nil { // struct rusage, zeroed
-			return fail(errno.EFAULT)
-		}
-	}
-	return ok(uint64(ch.PID))
-}
-
-// sysWaitid implements waitid(2) for P_PID and P_ALL with WEXITED
-// (WNOWAIT leaves the child waitable).
-func sysWaitid(c *call) result {
-	idtype, id, opts := c.arg(0), int(c.i32(1)), c.arg(3)
-	pid := -1
-	switch idtype {
-	case linux.P_PID:
-		pid = id
-	case linux.P_ALL:
-	default:
-		return fail(errno.EINVAL)
-	}
-	if opts&linux.WEXITED == 0 {
-		return fail(errno.EINVAL)
-	}
-	ch, e := waitFor(c, pid, opts&linux.WNOHANG != 0, opts&linux.WNOWAIT != 0)
-	if e != 0 {
-		return fail(e)
-	}
-	if a := c.arg(2); a != 0 {
-		var info linux.SignalInfo
-		if ch != nil {
-			info.Signo = int32(linux.SIGCHLD)
-			st := ch.Status()
-			info.SetPID(int32(ch.PID))
-			if st.Signal != 0 {
-				info.Code = linux.CLD_KILLED
-				info.SetStatus(int32(st.Signal))
-			} else {
-				info.Code = linux.CLD_EXITED
-				info.SetStatus(int32(st.Code))
-			}
-		}
-		if err := c.as().CopyOut(a, siginfoBytes(&info)); err != nil {
-			return fail(errno.EFAULT)
-		}
-	}
-	return ok0()
 }
 
 // sysSpawn implements the native spawn call: a new process running path,
@@ -352,29 +231,6 @@ func spawnErrno(err error) errno.Errno {
 		return se.Errno
 	}
 	return capErrno(err)
-}
-
-// sysWaitNative implements the native wait call.
-func sysWaitNative(c *call) result {
-	pid := int(c.i32(0))
-	if pid <= 0 {
-		pid = -1
-	}
-	ch, e := waitFor(c, pid, c.arg(2)&ipc.WaitNoHang != 0, false)
-	if e != 0 {
-		return fail(e)
-	}
-	if ch == nil {
-		return ok0()
-	}
-	if a := c.arg(1); a != 0 {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], ch.Status().WaitStatus())
-		if err := c.as().CopyOut(a, b[:]); err != nil {
-			return fail(errno.EFAULT)
-		}
-	}
-	return ok(uint64(ch.PID))
 }
 
 // sysKillNative implements the native kill call: the caller may end its

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"encoding/binary"
+	"math"
 
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
@@ -153,10 +154,25 @@ const minSigStkSz = 2048
 // itself, its descendants, and — the root of every process tree, the
 // supervisor — everything, for the first process. Anything else is EPERM,
 // as for an unprivileged Linux user signalling another user's process.
+// As on Linux, SIGCONT may also be sent to any process of the caller's
+// session (kill(2)): a job-control shell continues jobs it did not start.
 // This is the native kill's rule too; a holder of a process handle with
 // RightSignal may signal that process whatever their relation.
 func (p *Process) maySignal(target *Process) bool {
 	return target == p || p.isFirst() || target.descendantOf(p)
+}
+
+// maySend is maySignal for signal sig.
+func (p *Process) maySend(target *Process, sig linux.Signal) bool {
+	if p.maySignal(target) {
+		return true
+	}
+	if sig != linux.SIGCONT {
+		return false
+	}
+	_, mine := p.jobIDs()
+	_, theirs := target.jobIDs()
+	return mine == theirs
 }
 
 // sysTgkill implements tgkill(2).
@@ -175,7 +191,7 @@ func sysTgkill(c *call) result {
 	if t == nil {
 		return fail(errno.ESRCH)
 	}
-	if !c.p.maySignal(p) {
+	if !c.p.maySend(p, linux.Signal(sig)) {
 		return fail(errno.EPERM)
 	}
 	if sig != 0 {
@@ -190,47 +206,76 @@ func sysTkill(c *call) result {
 	return sysTgkill(c)
 }
 
-// sysKill implements kill(2): pid > 0 names one process; -1 every process
-// the caller may signal except itself and the first process (as Linux);
-// 0 and other negative values, which name process groups, are taken as
-// the caller itself (there are no process groups yet).
+// sysKill implements kill(2): pid > 0 names one process; 0 the caller's
+// process group, -pgid another group (each member the caller may signal
+// gets it; EPERM if none may, ESRCH if the group is empty); -1 every
+// process the caller may signal except itself and the first process (as
+// Linux; ESRCH if none).
 func sysKill(c *call) result {
 	pid, sig := c.i32(0), c.iarg(1)
 	if sig < 0 || sig > numSigs {
 		return fail(errno.EINVAL)
 	}
+	s := linux.Signal(sig)
 	d := sigDetail{code: linux.SI_USER, pid: int32(c.p.PID)}
-	if pid == -1 {
+	switch {
+	case pid == -1:
 		n := 0
 		for _, p := range List() {
-			if p == c.p || p.isFirst() || !c.p.maySignal(p) {
+			if p == c.p || p.isFirst() || !c.p.maySend(p, s) {
 				continue
 			}
 			n++
 			if sig != 0 {
-				p.signalIfAlive(linux.Signal(sig), d)
+				p.signalIfAlive(s, d)
 			}
 		}
 		if n == 0 {
 			return fail(errno.ESRCH)
 		}
 		return ok0()
-	}
-	target := c.p
-	if pid > 0 {
-		p, found := Lookup(int(pid))
-		if !found || p == nil {
-			return fail(errno.ESRCH)
+	case pid == math.MinInt32:
+		return fail(errno.ESRCH) // -INT_MIN names nothing
+	case pid <= 0:
+		pgid := int(-pid)
+		if pid == 0 {
+			pgid, _ = c.p.jobIDs()
 		}
-		target = p
+		return fail(killGroup(c.p, pgid, s, d))
 	}
-	if !c.p.maySignal(target) {
+	target, found := Lookup(int(pid))
+	if !found || target == nil {
+		return fail(errno.ESRCH)
+	}
+	if !c.p.maySend(target, s) {
 		return fail(errno.EPERM)
 	}
 	if sig != 0 {
-		target.signalIfAlive(linux.Signal(sig), d)
+		target.signalIfAlive(s, d)
 	}
 	return ok0()
+}
+
+// killGroup sends sig from p to every member of group pgid p may signal,
+// as Linux's __kill_pgrp_info: 0 if any was, EPERM if none might be,
+// ESRCH if the group has no members.
+func killGroup(p *Process, pgid int, sig linux.Signal, d sigDetail) errno.Errno {
+	var e errno.Errno = errno.ESRCH
+	sent := false
+	for _, m := range groupMembers(pgid) {
+		if !p.maySend(m, sig) {
+			e = errno.EPERM
+			continue
+		}
+		sent = true
+		if sig != 0 {
+			m.signalIfAlive(sig, d)
+		}
+	}
+	if sent {
+		return 0
+	}
+	return e
 }
 
 // signalIfAlive posts a process-directed signal unless p is a zombie,

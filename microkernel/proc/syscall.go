@@ -102,8 +102,11 @@ var noRestart = map[uint64]bool{
 }
 
 // restart reports whether an interrupted call nr should be restarted:
-// the process is not exiting, and every signal now due has a handler
-// installed with SA_RESTART.
+// the process is not exiting, and no signal now due will run a handler
+// that was installed without SA_RESTART (Linux's ERESTARTSYS). A call
+// interrupted by a stop, or by a signal that is ignored or stops the
+// process, goes on once the process is continued, as on Linux; the calls
+// in noRestart return EINTR whenever a signal interrupted them.
 func (t *Thread) restart(nr uint64) bool {
 	if noRestart[nr] {
 		return false
@@ -120,7 +123,10 @@ func (t *Thread) restart(nr uint64) bool {
 			continue
 		}
 		act := p.sigactions[s]
-		if act.Handler == linux.SIG_DFL || act.Handler == linux.SIG_IGN || act.Flags&linux.SA_RESTART == 0 {
+		switch {
+		case act.Handler == linux.SIG_IGN:
+		case act.Handler == linux.SIG_DFL && !defaultKills(s):
+		case act.Handler == linux.SIG_DFL || act.Flags&linux.SA_RESTART == 0:
 			return false
 		}
 	}

@@ -110,6 +110,9 @@ func (t *Thread) loop() {
 // an exit, kill or execve elsewhere in the process cannot free the page
 // tables the thread runs on, or the memory its system call is using.
 func (t *Thread) step() bool {
+	if !t.stopPoint() { // a stopped process runs no user code (stop.go)
+		return false
+	}
 	as := t.holdAddressSpace()
 	if as == nil {
 		return false
@@ -187,8 +190,9 @@ func (t *Thread) regs() *amd64.Frame { return &t.ctx.Regs }
 
 // CanBlock prepares the thread to block in a system call: it clears stale
 // interrupts and reports false if the call must not block at all because a
-// signal is already deliverable or the process is exiting (the call then
-// fails with EINTR). After CanBlock, any new signal or kill sends on intr.
+// signal is already deliverable, the process is stopping or exiting (the
+// call then fails with EINTR, and is restarted after a stop). After
+// CanBlock, any new signal, stop or kill sends on intr.
 func (t *Thread) CanBlock() bool {
 	select {
 	case <-t.intr:
@@ -197,7 +201,7 @@ func (t *Thread) CanBlock() bool {
 	p := t.proc
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !p.exiting && t.due() == 0
+	return !p.exiting && !p.stopped && t.due() == 0
 }
 
 // sleep blocks for d or until interrupted; it reports whether the full time

@@ -43,7 +43,7 @@ func (r releaseSource) Release() string { return r.release }
 // The processes of newFake.
 var (
 	initProc = Proc{
-		PID: 1, PPID: 0, PGID: 1, SID: 1,
+		PID: 1, PPID: 0, PGID: 1, SID: 1, TPGID: -1,
 		Name: "init", State: 'S',
 		Cmdline: []string{"/bin/init"},
 		Exe:     "/bin/init", Cwd: "/",
@@ -58,7 +58,7 @@ var (
 		Environ: []string{"HOME=/", "TERM=linux"},
 	}
 	shellProc = Proc{
-		PID: 42, PPID: 1, PGID: 42, SID: 1,
+		PID: 42, PPID: 1, PGID: 42, SID: 1, TTY: 5<<8 | 1, TPGID: 100,
 		Name: "sh", State: 'R',
 		Cmdline: []string{"sh", "-c", "echo hi"},
 		Exe:     "/bin/sh", Cwd: "/home/user",
@@ -75,7 +75,7 @@ var (
 		},
 	}
 	zombieProc = Proc{
-		PID: 7, PPID: 1, PGID: 1, SID: 1,
+		PID: 7, PPID: 1, PGID: 1, SID: 1, TPGID: -1,
 		Name: "done", State: 'Z',
 		Cmdline: []string{"done", "now"},
 		Exe:     "/bin/done", Cwd: "/tmp",
@@ -86,7 +86,7 @@ var (
 		FDs: []FD{{0, "/dev/console"}},
 	}
 	oddProc = Proc{
-		PID: 100, PPID: 42, PGID: 42, SID: 1,
+		PID: 100, PPID: 42, PGID: 100, SID: 1, TTY: 5<<8 | 1, TPGID: 100,
 		Name: "a b) c\\d\nlonger than fifteen", State: 'D',
 		Cmdline: []string{"odd"},
 		Threads: 0,

@@ -36,7 +36,7 @@ func renderProcStat(_ Source, p *Proc) []byte {
 	b = append(b, state(p.State))
 	fields := [...]string{
 		itoa(p.PPID), itoa(p.PGID), itoa(p.SID), // 4-6 ppid pgrp session
-		"0", "-1", // 7-8 tty_nr tpgid: no controlling terminal
+		utoa(p.TTY), itoa(p.TPGID), // 7-8 tty_nr tpgid
 		"0",                // 9 flags
 		"0", "0", "0", "0", // 10-13 minflt cminflt majflt cmajflt
 		ticks(p.UTime), ticks(p.STime), // 14-15 utime stime

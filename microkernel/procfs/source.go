@@ -35,6 +35,11 @@ type Releaser interface {
 // Proc is a snapshot of one process.
 type Proc struct {
 	PID, PPID, PGID, SID int
+	// TTY is the controlling terminal's device number in stat's tty_nr
+	// encoding (major<<8 | minor for small numbers), 0 for none; TPGID is
+	// that terminal's foreground process group (-1 without a terminal).
+	TTY   uint64
+	TPGID int
 
 	// Name is the command name (comm). Only its first 15 bytes, up to
 	// any NUL, are shown, as Linux's TASK_COMM_LEN allows.

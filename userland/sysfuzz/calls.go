@@ -106,6 +106,13 @@ var calls = []fuzzCall{
 		args[1] = [...]uintptr{uintptr(syscall.Gettid()), args[0], 1 << 30}[w.n(3)]
 	}},
 	{nr: unix.SYS_TKILL, tame: selfOnly(0, 1)},
+	// Process groups and sessions: a child can only move itself and the
+	// children it spawned, and leave its parent's session.
+	{nr: unix.SYS_SETPGID},
+	{nr: unix.SYS_GETPGID},
+	{nr: unix.SYS_GETPGRP},
+	{nr: unix.SYS_SETSID},
+	{nr: unix.SYS_GETSID},
 	{nr: unix.SYS_UNAME},
 	{nr: unix.SYS_FCNTL, fdArgs: 1},
 	{nr: unix.SYS_GETCWD},
