@@ -49,7 +49,7 @@ SYSTEM_PROGS := $(notdir $(SYSTEM_CMDS))
 # forwards to the guest's virtio-net NIC (QEMU user networking).
 DISK ?= $(IMAGE_DIR)/root.img
 HOSTFWD ?=
-# The root filesystem: the disk /bin/bootstrap mounts at "/" before it
+# The root filesystem: the disk /bin/init mounts at "/" before it
 # runs init (ROOT=initfs: none; the read-only initfs stays the root).
 ROOT ?= nvme0
 # More QEMU arguments for make run (devices, say).

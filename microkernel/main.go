@@ -33,7 +33,7 @@ func main() {
 	if i := slices.Index(args, "--"); i >= 0 {
 		kargs = args[:i]
 	}
-	initPath := "/bin/init"
+	initPath := ""
 	explicitInit := false
 	for _, a := range kargs {
 		if v, found := strings.CutPrefix(a, "init="); found {
@@ -59,27 +59,38 @@ func main() {
 			selftest.TrapFault(rt.NrDebugDoubleFault)
 		}
 	}
-	if _, found := fs.Lookup(initPath); found || explicitInit {
-		argv := initArgs(initPath, args)
-		if root := rootParam(kargs); root != "" && root != "initfs" {
-			// As Linux's initramfs: a first stage mounts the root disk,
-			// then runs init on it (docs/filesystems.md).
-			if _, found := fs.Lookup(bootstrap); found {
-				klog.Printf("init: root=%s: %s mounts it, then runs %s", root, bootstrap, initPath)
-				startInit(bootstrap, append([]string{bootstrap}, argv...), initEnv(args))
-				select {}
-			}
-			klog.Printf("init: root=%s, but the initfs has no %s: the initfs stays the root", root, bootstrap)
+	root := rootParam(kargs)
+	_, haveSupervisor := fs.Lookup(supervisor)
+	switch {
+	case root != "" && haveSupervisor && initPath != supervisor && (root != "initfs" || !explicitInit):
+		// As Linux's initramfs: init, the supervisor, mounts the root
+		// disk (none for root=initfs), starts the services of
+		// /etc/init.toml and then runs the console program: init= if
+		// given, else the manifest's (the shell) (docs/init.md).
+		argv := []string{supervisor}
+		what := "the manifest's console program"
+		if explicitInit {
+			argv = append(argv, initArgs(initPath, args)...)
+			what = initPath
 		}
-		startInit(initPath, argv, initEnv(args))
+		klog.Printf("init: root=%s: %s mounts it and starts the services, then runs %s", root, supervisor, what)
+		startInit(supervisor, argv, initEnv(args))
+		select {}
+	case explicitInit:
+		if root != "" && root != "initfs" {
+			klog.Printf("init: root=%s, but the initfs has no %s: the initfs stays the root", root, supervisor)
+		}
+		startInit(initPath, initArgs(initPath, args), initEnv(args))
 		select {} // the kernel powers off when init ends
 	}
-	klog.Printf("monitor: no %s; starting the console monitor (type help)", initPath)
+	klog.Printf("monitor: no init= and no root=; starting the console monitor (type help)")
 	monitor.Run(monitor.Env{In: console.Read, Out: os.Stdout, Commands: commands(fs)})
 }
 
-// bootstrap is the first stage that mounts the root disk named by root=.
-const bootstrap = "/bin/bootstrap"
+// supervisor is init, the first process when root= names a disk: it
+// mounts that disk, starts and supervises the services of
+// /etc/init.toml, and runs the console program (init=) as its last.
+const supervisor = "/bin/init"
 
 // rootParam is the value of the last root= kernel parameter ("" if
 // none): the disk to mount at "/" ("nvme0"), or "initfs".

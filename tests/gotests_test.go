@@ -11,7 +11,7 @@ import (
 var gotestsSuites = []string{"path/filepath", "io/fs", "os", "os/exec"}
 
 // gotestsNetSuites need the network: TestGotestsNet boots with a NIC, so
-// that bootstrap starts netd before init (docs/net.md).
+// that init starts netd before the test program (docs/net.md).
 var gotestsNetSuites = []string{"net", "net/http"}
 
 // TestGotests boots with root=nvme0 and a NIC and runs Go's own test
@@ -50,7 +50,7 @@ func TestSoakGotestsNet(t *testing.T) {
 
 // runGotests boots /bin/gotests with the suites, on a copy of the root
 // disk and with a virtio-net NIC on QEMU's user network, as make run
-// attaches it, so that bootstrap starts netd before init.
+// attaches it, so that init starts netd before the test program.
 func runGotests(t *testing.T, suites []string, env string, timeout time.Duration) {
 	disk := rootDiskCopy(t)
 	cmdline := "root=nvme0 init=/bin/gotests GOTESTS=" + strings.Join(suites, ",") + " " + env

@@ -77,7 +77,7 @@ func freePort(t *testing.T) int {
 }
 
 // TestNet boots with root=nvme0 and a virtio NIC on QEMU's user network:
-// bootstrap starts netd, which configures the NIC by DHCP, and nettests
+// init starts netd, which configures the NIC by DHCP, and nettests
 // runs as init, a stock Go program using net and net/http: TCP, UDP and
 // HTTP over the loopback, 200 concurrent connections, errors, an HTTP
 // download and a UDP echo from servers on the host (10.0.2.2), and an

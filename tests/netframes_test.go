@@ -27,7 +27,7 @@ import (
 // nettests serves, UDP, ICMP, ARP, besides garbage of every length.
 // netd must neither die nor stop serving: it answers 50 pings from the
 // wire before the frames and again after them, nettests' own
-// connections over the loopback still work, and bootstrap never reports
+// connections over the loopback still work, and init never reports
 // netd ending.
 func TestNetFrames(t *testing.T) {
 	if testing.Short() {

@@ -49,7 +49,7 @@ func mustMatch(t *testing.T, out string, patterns ...string) {
 	}
 }
 
-// TestRootFS boots with root=nvme0: /bin/bootstrap starts pcid, nvmed and
+// TestRootFS boots with root=nvme0: /bin/init starts pcid, nvmed and
 // fsd, mounts the image's root disk at "/" (the initfs at /boot), and runs
 // fstests on it: Go's os package on a writable root, through the kernel's
 // forwarding of Linux file calls. A second boot of the same disk reads
@@ -61,7 +61,7 @@ func TestRootFS(t *testing.T) {
 	out := runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=default,persist-write", bootTimeout,
 		nvmeDisk(disk, "valence-root"))
 	mustMatch(t, out,
-		`bootstrap: root is nvme0 \(valfs\), the initfs is at /boot`,
+		`init: root is nvme0 \(valfs\), the initfs is at /boot`,
 		`fstests: persist-write: ok`,
 	)
 	fsck(t, disk)
@@ -88,13 +88,13 @@ func TestRootFallback(t *testing.T) {
 	}
 	out := runVerdictArgs(t, "usertests", "root=nvme0 init=/bin/usertests USERTESTS=files debug", bootTimeout,
 		nvmeDisk(disk, "valence-blank"))
-	mustMatch(t, out, `bootstrap: root disk nvme0 not mounted: .*; the initfs stays the root`)
+	mustMatch(t, out, `init: root disk nvme0 not mounted: .*; the initfs stays the root`)
 }
 
 // TestMountDisk boots with a second disk (virtio-blk, /dev/vda) holding
 // an empty valfs filesystem made on the host, and runs fstests' dev and
 // mount-disk tests: the disks are block device files in /dev, mount(2)
-// asks bootstrap (the mounter) for an fsd on /dev/vda, the mount is
+// asks init (the mounter) for an fsd on /dev/vda, the mount is
 // shared with children, busy mounts are refused, and what was written
 // survives umount and a second mount. On the host, the disk then passes
 // fsck and holds the file.
@@ -118,9 +118,9 @@ func TestMountDisk(t *testing.T) {
 		"-device", "virtio-blk-pci,drive=raw,disable-legacy=on")
 	out := runVerdictArgs(t, "fstests", "root=nvme0 init=/bin/fstests FSTESTS=dev,mount-disk,dev-write", bootTimeout, extra)
 	mustMatch(t, out,
-		`bootstrap: disk files: \[/dev/nvme0n1 /dev/vda /dev/vdb\]`,
+		`init: disk files: \[/dev/nvme0n1 /dev/vda /dev/vdb\]`,
 		`fstests: dev-write: /dev/vdb: 3 writes read back, ENOSPC past its end \(4194304 bytes\)`,
-		`bootstrap: /dev/vda \(valfs\) served by fsd \(pid \d+\) for mount\(2\)`,
+		`init: /dev/vda \(valfs\) served by fsd \(pid \d+\) for mount\(2\)`,
 		`fstests: dev: ok`,
 		`fstests: mount-disk: "written through mount\(2\) by pid \d+" on /dev/vda, read back after a remount`,
 		`proc: pid \d+ \(fstests\): mount /dev/vda \(ext4\) on \S+ refused \(ENODEV\): filesystem type "ext4" is not known`,

@@ -3,6 +3,7 @@ module valence.dev/userland
 go 1.26.3
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	valence.dev/drivers/edu v0.0.0
 	valence.dev/drivers/lib v0.0.0
 	valence.dev/ipc v0.0.0
@@ -16,7 +17,11 @@ require (
 	mvdan.cc/sh/v3 v3.14.1
 )
 
-require golang.org/x/term v0.45.0 // indirect
+require (
+	github.com/hashicorp/errwrap v1.0.0 // indirect
+	github.com/hashicorp/go-multierror v1.1.1 // indirect
+	golang.org/x/term v0.45.0 // indirect
+)
 
 require (
 	github.com/google/go-cmp v0.7.0

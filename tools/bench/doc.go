@@ -28,7 +28,7 @@
 // Last, each kernel boots once with a filesystem on the NVMe disk and
 // runs userland/filebench (file.go; -file=false skips it): Valence with
 // root=nvme0 on a fresh Valence filesystem (build/bench-valfs.img, made
-// with servers/fs/hostcopy), which /bin/bootstrap mounts at "/" before it
+// with servers/fs/hostcopy), which /bin/init mounts at "/" before it
 // runs filebench as init; Linux on a fresh ext4 (build/bench-ext4.img,
 // made with the host's mkfs.ext4, inode tables and journal initialised
 // up front) that filebench mounts on /mnt after loading the NVMe modules
@@ -44,7 +44,7 @@
 //
 // Before the file boots, each kernel boots with a virtio-net NIC and runs
 // userland/netbench as its first process (net.go; -net=false skips it):
-// Valence with root=nvme0 and no disk, because /bin/bootstrap, which
+// Valence with root=nvme0 and no disk, because /bin/init, which
 // starts netd (and netd's DHCP), runs only when root= names a disk; it
 // finds none and keeps the initfs. Linux with the virtio-net modules
 // (modules/net.order) in its initramfs, netbench setting 10.0.2.15/24

@@ -16,7 +16,7 @@ import (
 // The file boots: each kernel once more with a filesystem on the NVMe
 // disk, running userland/filebench. Valence's disk holds a fresh Valence
 // filesystem (made here with hostcopy, as `valfs mkfs` does), which
-// /bin/bootstrap mounts at "/" (root=nvme0) before it runs filebench as
+// /bin/init mounts at "/" (root=nvme0) before it runs filebench as
 // init; Linux's holds a fresh ext4 (made here with the host's mkfs.ext4),
 // which filebench mounts on /mnt after loading the NVMe and ext4 modules.
 // Both disks are the same size, made anew for every run.

@@ -131,7 +131,7 @@ func boot(args []string, marker string, limit time.Duration) (bootResult, error)
 		// What was measured and how; for the file boots also how
 		// Valence's root disk was mounted.
 		if (prog != "ubench: " && strings.HasPrefix(line, prog)) || strings.Contains(line, "FAILED") ||
-			(prog == "filebench: " && strings.HasPrefix(line, "bootstrap: ")) {
+			(prog == "filebench: " && strings.HasPrefix(line, "init: ")) {
 			fmt.Fprintln(os.Stderr, "  "+line)
 		}
 	}
@@ -391,7 +391,7 @@ func report(figs []figure, plan filePlan, nplan netPlan) {
 		fmt.Printf("nvme-*: %d MiB QEMU NVMe disk, IOMMU attached for both, Linux intel_iommu=%s, O_DIRECT\n", *diskMiB, *linuxIOMMU)
 	}
 	if *file {
-		fmt.Printf("fs-*: Valence's filesystem (fsd, mounted at / by bootstrap) vs ext4 on the same QEMU NVMe disk, fresh for each;\n")
+		fmt.Printf("fs-*: Valence's filesystem (fsd, mounted at / by init) vs ext4 on the same QEMU NVMe disk, fresh for each;\n")
 		fmt.Printf("      no cache dropped, except in -cold rows Linux's page cache (Valence cannot drop fsd's 64 MiB block cache);\n")
 		fmt.Printf("      %s\n", plan)
 	}

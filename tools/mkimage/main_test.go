@@ -129,7 +129,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("root.img %s = %q, %v; want %q", p, got, err, want)
 		}
 	}
-	// The mount points bootstrap needs, which the image lacks.
+	// The mount points init needs, which the image lacks.
 	for p, want := range map[string]uint32{"/boot": 0o755, "/dev": 0o755, "/proc": 0o755, "/tmp": 0o1777} {
 		if st, err := disk.Stat(p); err != nil || st.Mode != vfs.ModeDir|want {
 			t.Errorf("root.img %s: mode %#o, %v; want a directory of mode %#o", p, st.Mode, err, want)

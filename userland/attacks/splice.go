@@ -38,13 +38,19 @@ func spliceAbuse() error {
 	}
 	defer unix.Close(q[0])
 	defer unix.Close(q[1])
-	f, err := os.CreateTemp("/tmp", "splice")
+	// The attacks run on the read-only initfs: a file to read from, and
+	// /dev/null to write to.
+	f, err := os.Open("/etc/motd")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
 	defer f.Close()
 	fd := int(f.Fd())
+	null, err := os.OpenFile("/dev/null", os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
 	off := int64(0)
 	neg := int64(-5)
 	cases := []struct {
@@ -56,7 +62,8 @@ func spliceAbuse() error {
 		flags  int
 		want   error
 	}{
-		{"file to file", fd, 0, fd, 0, 0, unix.EINVAL},
+		{"file to file", fd, 0, int(null.Fd()), 0, 0, unix.EINVAL},
+		{"into a read-only file", p[0], 0, fd, 0, 0, unix.EBADF},
 		{"a pipe into itself", p[0], 0, p[1], 0, 0, unix.EINVAL},
 		{"from a write end", p[1], 0, q[1], 0, 0, unix.EBADF},
 		{"into a read end", p[0], 0, q[0], 0, 0, unix.EBADF},
@@ -72,17 +79,18 @@ func spliceAbuse() error {
 			return fmt.Errorf("splice %s: %v, want %v", c.what, err, c.want)
 		}
 	}
-	// A file with an offset into a pipe: the offset moves, the file's doesn't.
-	if _, err := f.WriteString("0123456789"); err != nil {
-		return err
-	}
+	// A file with an offset into a pipe: the offset moves, the file's
+	// doesn't ("Welcome to Valence." from byte 3).
 	off = 3
 	if n, err := splice(fd, uintptr(unsafe.Pointer(&off)), p[1], 0, 4, 0); n != 4 || err != nil || off != 7 {
 		return fmt.Errorf("splice of a file at offset 3: %d, %v, offset now %d; want 4 bytes, offset 7", n, err, off)
 	}
 	got := make([]byte, 16)
-	if n, _ := unix.Read(p[0], got); string(got[:n]) != "3456" {
-		return fmt.Errorf("pipe got %q from the file, want 3456", got[:n])
+	if n, _ := unix.Read(p[0], got); string(got[:n]) != "come" {
+		return fmt.Errorf("pipe got %q from the file, want \"come\"", got[:n])
+	}
+	if pos, err := f.Seek(0, 1); pos != 0 || err != nil {
+		return fmt.Errorf("the file's own offset moved to %d (%v)", pos, err)
 	}
 	// Conservation under races: writers put their letter in p, movers
 	// splice p to q, this thread drains q; every byte arrives once.

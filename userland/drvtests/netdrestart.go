@@ -20,7 +20,7 @@ import (
 // registered; a netd started again and registered serves new
 // connections. When virtio-netd dies, netd ends (its device is gone) and
 // pcid restarts the driver; a netd started on the new driver gets a DHCP
-// lease again. This is what bootstrap does for a system (it restarts
+// lease again. This is what init does for a system (it restarts
 // netd); here drvtests, the first process, does it by hand so that it
 // can kill the servers.
 

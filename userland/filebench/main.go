@@ -1,6 +1,6 @@
 // Command filebench measures file operations through a filesystem, the
 // same static binary in Valence and in a Linux guest: in Valence on the
-// root disk (/bin/bootstrap mounts the NVMe disk's Valence filesystem at
+// root disk (/bin/init mounts the NVMe disk's Valence filesystem at
 // "/" and runs filebench as init, whose file calls the kernel forwards to
 // fsd), in Linux on ext4 on the same QEMU NVMe device (as the guest's
 // /init it loads the modules listed in /lib/modules/order, then mounts

@@ -2,7 +2,7 @@
 // sees it, through the os, io/fs, path/filepath, os/exec and syscall
 // packages: the Linux file calls the kernel forwards to the file server
 // (fsd) mounted at "/", with the read-only initfs at /boot
-// (docs/filesystems.md). Run it as init (through /bin/bootstrap, which
+// (docs/filesystems.md). Run it as init= (through /bin/init, which
 // mounts the root disk), so that "/" is writable.
 //
 // Each test works in a directory of its own, /tmp/fstests-<name>, made

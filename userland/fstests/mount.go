@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// testDev checks the kernel's devices and the disk files bootstrap
+// testDev checks the kernel's devices and the disk files init
 // attaches to /dev: /dev/full refuses writes, the root disk is a block
 // device whose bytes read as the disk's (the valfs superblock's magic at
 // the start, as fsd wrote it).

@@ -3,7 +3,7 @@
 // `go test -c` builds, which make image puts in /gotests/bin, with each
 // package's source directory (its testdata, and the sources some tests
 // read) under /gotests/src/<package> (docs/gotests.md). Run it as init
-// through /bin/bootstrap (root=nvme0), so that those directories and
+// through /bin/init (root=nvme0), so that those directories and
 // /tmp are on the writable root disk.
 //
 // For each suite it changes to /gotests/src/<package> and runs
@@ -24,7 +24,7 @@
 // Before each suite it gives the files of its directory a modification
 // time if they have none (the image's files are dated at the Unix epoch).
 // The net and net/http suites need the network: boot with a NIC, so that
-// bootstrap starts netd.
+// init starts netd.
 //
 // Settings (environment, from the kernel command line):
 //
@@ -62,7 +62,7 @@ import (
 var suites = []string{"path/filepath", "io/fs", "os", "os/exec", "net", "net/http"}
 
 // networked are the suites that need sockets: without a network server
-// (no NIC, so bootstrap started no netd) their every test fails, and
+// (no NIC, so init started no netd) their every test fails, and
 // gotests says so once instead.
 var networked = []string{"net", "net/http"}
 
@@ -186,7 +186,7 @@ func run(name string) (result, error) {
 	if slices.Contains(networked, name) {
 		l, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
-			return result{}, fmt.Errorf("no network (%v): boot with a NIC, so that bootstrap starts netd (docs/net.md)", err)
+			return result{}, fmt.Errorf("no network (%v): boot with a NIC, so that init starts netd (docs/net.md)", err)
 		}
 		l.Close()
 	}

@@ -1,7 +1,7 @@
 // Command netbench is the guest end of the network rows of make bench:
 // a set of small TCP servers that tools/bench drives from the host, the
 // same static binary in Valence and in a Linux guest. In Valence it runs
-// as init once /bin/bootstrap has started netd on the NIC (which netd
+// as init's console program once /bin/init has started netd on the NIC (which netd
 // configures by DHCP), so the network is up when it starts. As a Linux
 // guest's /init it first loads the virtio-net modules listed in
 // /lib/modules/order, waits for the interface to appear and gives it
@@ -26,7 +26,7 @@
 // and Valence's sockets are slow), and netbench bounds its own life by
 // -limit, so a host that goes away cannot leave a guest running: at the
 // end it prints "netbench: done" and exits, which in Valence shuts the
-// machine down through bootstrap and in Linux is a power-off.
+// machine down through init and in Linux is a power-off.
 //
 // tools/bench (net.go) has the host side and duplicates the ports and the
 // HTTP body; its hosted tests run its drivers against a server of the

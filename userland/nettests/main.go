@@ -1,7 +1,7 @@
 // Command nettests exercises the network as an unmodified Go program
 // sees it, through the net and net/http packages: the kernel forwards its
 // socket calls to netd (docs/net.md). Run it as init through
-// /bin/bootstrap, which starts netd on the NIC and waits for DHCP.
+// /bin/init, which starts netd on the NIC and waits for DHCP.
 //
 // It prints "nettests: <name>: ok" per test that passes and
 // "nettests: FAIL <name>: <why>" per test that fails, then

@@ -10,7 +10,7 @@
 // filesystems, is random.
 //
 // The disk also has the MountPoints, which the initfs need not have:
-// bootstrap (userland/bootstrap), the first process, binds the initfs at
+// init (userland/init), the first process, binds the initfs at
 // /boot and mounts this disk at /, the kernel's /dev and /proc are
 // mounted over the disk's, and /tmp is sticky and world-writable (01777).
 // Those the tree lacks are added as empty directories; one the tree has

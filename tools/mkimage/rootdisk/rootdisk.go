@@ -37,7 +37,7 @@ type Stats struct {
 }
 
 // MountPoints are the directories a root disk has whatever the image
-// holds, because something is mounted on them at boot (bootstrap, the
+// holds, because something is mounted on them at boot (init, the
 // first process, docs/filesystems.md): the initfs at /boot, the kernel's
 // /dev and /proc; and /tmp, everyone's scratch space, sticky and
 // world-writable as on Linux. Write adds those the tree lacks; one the

@@ -250,7 +250,7 @@ func TestNeedSuffices(t *testing.T) {
 }
 
 // TestMountPoints checks that every root disk has the directories
-// bootstrap mounts on, whatever the image holds, and that an image's own
+// init mounts on, whatever the image holds, and that an image's own
 // directory there is kept as the image has it.
 func TestMountPoints(t *testing.T) {
 	dir := t.TempDir()

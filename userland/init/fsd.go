@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"syscall"
 	"time"
 
@@ -14,47 +13,22 @@ import (
 	fp "valence.dev/servers/fs/fileproto"
 )
 
-// fsdWait bounds fsd's mount of the disk, from spawn to registration.
-// Mounting reads a superblock and a few tree roots; this is for a disk
-// that does not answer.
+// fsdWait bounds the start of a mounted disk's fsd (mount(2)), from
+// spawn to registration: mounting reads a superblock and a few tree
+// roots; this is for a disk that does not answer. The root's fsd has the
+// manifest's start-timeout.
 const fsdWait = 20 * time.Second
 
-// fsdStopWait is how long fsd gets to commit and exit after SIGTERM.
+// fsdStopWait is how long a mounted disk's fsd gets to commit and exit
+// after SIGTERM.
 const fsdStopWait = 10 * time.Second
 
 // fsdBinary is fsd's path in the initfs.
 const fsdBinary = "/bin/fsd"
 
-// fsdProgram is where to spawn fsd from. Spawn resolves the path in
-// bootstrap's namespace: before the disk is mounted that is the initfs;
-// after, "/" is the disk whose fsd has just died, so a restarted fsd comes
-// from the initfs at bootDir (and cannot be found if it is not there).
-func fsdProgram(diskMounted, bootBound bool) string {
-	if diskMounted && bootBound {
-		return path.Join(bootDir, fsdBinary)
-	}
-	return fsdBinary
-}
-
-// startFsd starts fsd from program on the disk driver behind disk (never
-// with -mkfs: a user's disk is not formatted behind their back) and waits
-// for it to serve. Its stderr is tapped, so a refusal carries fsd's
-// reason.
-func startFsd(program string, disk ipc.Handle) (*child, error) {
-	c, err := startServer(program, []string{"fsd"}, []string{"PATH=/bin", "HOME=/"},
-		[]ipc.Handle{disk}, fsdWait, true)
-	if err != nil {
-		return nil, err
-	}
-	markEssential(c)
-	return c, nil
-}
-
 // Mount points the root disk must have as directories: the initfs is
 // bound at bootDir, and the kernel mounts /dev and /proc. /tmp is
 // everyone's scratch space (sticky, world-writable), as on Linux.
-const bootDir = "/boot"
-
 var mountPoints = []struct {
 	name string
 	mode uint32
@@ -124,30 +98,33 @@ func prepareRoot(ctx context.Context, c fp.Client, disk string) {
 	}
 }
 
-// mountRoot makes the disk fsd serves the root: the initfs is bound at
-// /boot first (afterwards "/" is the disk), then fsd is mounted at "/".
-// bootBound says whether the initfs is reachable; an error means the
-// root is still the initfs.
-func mountRoot(fsd *child) (bootBound bool, err error) {
+// mountRoot makes the disk fsd (behind client) serves the root: the
+// initfs is bound at /boot first (afterwards "/" is the disk), then fsd
+// is mounted at "/". The caller holds ns.mu. An error means the root is
+// still the initfs.
+func mountRoot(ns *namespace, client ipc.Handle) error {
 	bindErr := libos.Bind("/", bootDir)
-	if err := libos.Mount("/", fsd.client, 0); err != nil {
+	if err := libos.Mount("/", client, 0); err != nil {
 		if bindErr == nil {
 			libos.Unmount(bootDir)
 		}
-		return false, err
+		return err
 	}
 	if bindErr != nil {
 		logf("the initfs is not reachable: %v", bindErr)
 	}
 	// The working directory may still be the initfs's root (as after a
-	// mount over / on Linux); init inherits it, so enter the new root.
+	// mount over / on Linux); the console program inherits it, so enter
+	// the new root.
 	if err := os.Chdir("/"); err != nil {
 		logf("chdir / on the new root: %v", err)
 	}
-	return bindErr == nil, nil
+	ns.mounted, ns.bootBound = true, bindErr == nil
+	return nil
 }
 
-// stopFsd ends fsd with SIGTERM, at which it commits, and reports it.
+// stopFsd ends a mounted disk's fsd with SIGTERM, at which it commits,
+// and reports it.
 func stopFsd(fsd *child) {
 	st, killed := fsd.stop(fsdStopWait)
 	fsd.tap.reason(time.Second) // let the relay pass on fsd's last lines
@@ -161,7 +138,7 @@ func stopFsd(fsd *child) {
 }
 
 // fsdClient is the file protocol on a registered fsd.
-func fsdClient(fsd *child) fp.Client { return fp.Client{T: libos.Endpoint{H: fsd.client}} }
+func fsdClient(client ipc.Handle) fp.Client { return fp.Client{T: libos.Endpoint{H: client}} }
 
 // describeFs names what is mounted, for the console.
 func describeFs(disk string) string { return fmt.Sprintf("%s (valfs)", disk) }

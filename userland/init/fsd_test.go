@@ -93,9 +93,9 @@ func TestStartError(t *testing.T) {
 		err  *startError
 		want string
 	}{
-		{"refusal quoted", &startError{name: "fsd", status: exited(1), reason: "QEMU NVMe Ctrl: no valid Valence filesystem superblock"},
+		{"refusal quoted", &startError{name: "fsd", status: exitedWith(1), reason: "QEMU NVMe Ctrl: no valid Valence filesystem superblock"},
 			"QEMU NVMe Ctrl: no valid Valence filesystem superblock (fsd exit status 1)"},
-		{"no words", &startError{name: "pcid", status: exited(1)}, "pcid ended before serving (exit status 1)"},
+		{"no words", &startError{name: "pcid", status: exitedWith(1)}, "pcid ended before serving (exit status 1)"},
 		{"killed by someone", &startError{name: "fsd", status: signaled(syscall.SIGKILL)}, "fsd ended before serving (killed by SIGKILL)"},
 		{"timed out", &startError{name: "fsd", status: signaled(syscall.SIGKILL), timedOut: 20 * time.Second},
 			"fsd did not start serving within 20s; killed"},
@@ -109,18 +109,20 @@ func TestStartError(t *testing.T) {
 	}
 }
 
-func TestFsdProgram(t *testing.T) {
+func TestSystemPath(t *testing.T) {
 	tests := []struct {
+		path           string
 		mounted, bound bool
 		want           string
 	}{
-		{false, false, "/bin/fsd"},    // the first fsd: "/" is the initfs
-		{true, true, "/boot/bin/fsd"}, // a restart: "/" is the dead fsd's
-		{true, false, "/bin/fsd"},     // nowhere better to look
+		{"/bin/fsd", false, false, "/bin/fsd"},    // before the root is mounted: "/" is the initfs
+		{"/bin/fsd", true, true, "/boot/bin/fsd"}, // after: the initfs's copy (a restart: "/" is the dead fsd's)
+		{"/bin/netd", true, false, "/bin/netd"},   // the initfs unreachable: nowhere better to look
+		{"/bin/../bin/x", true, true, "/boot/bin/x"},
 	}
 	for _, tc := range tests {
-		if got := fsdProgram(tc.mounted, tc.bound); got != tc.want {
-			t.Errorf("fsdProgram(mounted %v, bound %v) = %q, want %q", tc.mounted, tc.bound, got, tc.want)
+		if got := systemPath(tc.path, tc.mounted, tc.bound); got != tc.want {
+			t.Errorf("systemPath(%q, mounted %v, bound %v) = %q, want %q", tc.path, tc.mounted, tc.bound, got, tc.want)
 		}
 	}
 }

@@ -8,12 +8,11 @@ import (
 
 	"valence.dev/drivers/lib/devreg"
 	"valence.dev/ipc"
-	"valence.dev/libos"
 )
 
-// diskWait bounds the search for the root disk, pcid's start included:
-// long enough for TCG QEMU to bring up nvmed, short enough that a
-// machine without the disk still boots promptly.
+// diskWait bounds the search for the root disk once pcid serves: long
+// enough for TCG QEMU to bring up nvmed, short enough that a machine
+// without the disk still boots promptly.
 const diskWait = 10 * time.Second
 
 // pollEvery is how often pcid's list is read while drivers start.
@@ -89,28 +88,9 @@ func noDiskReason(names []string, fns []devreg.Function, waited bool) string {
 	return why
 }
 
-// devices is pcid, started by bootstrap, and its registry.
+// devices is pcid's registry, through a client capability init holds.
 type devices struct {
-	pcid     *child
 	registry devreg.Client
-}
-
-// startDevices starts /bin/pcid with a copy of the root device
-// capability, as drivers/pci/cmd/pcid/doc.go asks, and waits (until
-// deadline) for the client capability on its registry.
-func startDevices(root ipc.Handle, deadline time.Time) (*devices, error) {
-	rootCopy, err := libos.Dup(root, ipc.RightManage|ipc.RightGrant|ipc.RightDuplicate, 0)
-	if err != nil {
-		return nil, fmt.Errorf("copying the root device capability: %w", err)
-	}
-	defer libos.Close(rootCopy) // pcid has its own copy
-	c, err := startServer("/bin/pcid", []string{"pcid"}, []string{"PATH=/bin", "HOME=/"},
-		[]ipc.Handle{rootCopy}, time.Until(deadline), false)
-	if err != nil {
-		return nil, fmt.Errorf("pcid: %w", err)
-	}
-	markEssential(c)
-	return &devices{pcid: c, registry: devreg.Client{T: libos.Endpoint{H: c.client}}}, nil
 }
 
 // findDisk waits until pickDisk is done with choice's names or deadline

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -40,7 +41,7 @@ func fdIdentity(t *testing.T, fd int) [2]uint64 {
 
 // TestSpawnTapped runs a host child that fails as fsd does: the child's
 // stderr is the pipe, its line reaches the console, the reason is
-// quoted, and descriptor 2 is bootstrap's own again afterwards.
+// quoted, and descriptor 2 is init's own again afterwards.
 func TestSpawnTapped(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
@@ -49,12 +50,13 @@ func TestSpawnTapped(t *testing.T) {
 	old := console
 	console = &out
 	defer func() { console = old }()
-	before := fdIdentity(t, 2)
+	before, before1 := fdIdentity(t, 2), fdIdentity(t, 1)
 
 	var cmd *exec.Cmd
-	tap, err := spawnTapped("fsd", func() error {
-		cmd = exec.Command("sh", "-c", `echo "fsd: QEMU NVMe Ctrl: no valid Valence filesystem superblock" >&2; exit 1`)
-		cmd.Stderr = os.Stderr // descriptor 2, as ProcSpawn gives the child
+	var kept []string
+	tap, err := spawnTapped("fsd", func(l string) { kept = append(kept, l) }, func() error {
+		cmd = exec.Command("sh", "-c", `echo "fsd: starting"; echo "fsd: QEMU NVMe Ctrl: no valid Valence filesystem superblock" >&2; exit 1`)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // descriptors 1 and 2, as ProcSpawn gives the child
 		return cmd.Start()
 	})
 	if err != nil {
@@ -63,19 +65,25 @@ func TestSpawnTapped(t *testing.T) {
 	if after := fdIdentity(t, 2); after != before {
 		t.Errorf("descriptor 2 is %v after the spawn, was %v", after, before)
 	}
+	if after := fdIdentity(t, 1); after != before1 {
+		t.Errorf("descriptor 1 is %v after the spawn, was %v", after, before1)
+	}
 	cmd.Wait()
 	if got, want := tap.reason(5*time.Second), "QEMU NVMe Ctrl: no valid Valence filesystem superblock"; got != want {
 		t.Errorf("reason = %q, want %q", got, want)
 	}
-	if got, want := out.String(), "fsd: QEMU NVMe Ctrl: no valid Valence filesystem superblock\n"; got != want {
+	if got, want := out.String(), "fsd: starting\nfsd: QEMU NVMe Ctrl: no valid Valence filesystem superblock\n"; got != want {
 		t.Errorf("console got %q, want %q", got, want)
+	}
+	if want := []string{"fsd: starting", "fsd: QEMU NVMe Ctrl: no valid Valence filesystem superblock"}; !slices.Equal(kept, want) {
+		t.Errorf("the log kept %q, want %q", kept, want)
 	}
 }
 
 func TestSpawnTappedSpawnFails(t *testing.T) {
 	before := fdIdentity(t, 2)
 	want := errors.New("spawn /bin/fsd: no such file or directory")
-	tap, err := spawnTapped("fsd", func() error { return want })
+	tap, err := spawnTapped("fsd", nil, func() error { return want })
 	if err != want || tap != nil {
 		t.Errorf("spawnTapped = %v, %v; want nil, %v", tap, err, want)
 	}

@@ -16,7 +16,7 @@ import (
 
 // Block device files. Every disk a driver registered with pcid by the
 // time init starts becomes a file in /dev (/dev/nvme0n1, /dev/vda, as
-// Linux names them: names.go), served by bootstrap with blkfile over a
+// Linux names them: names.go), served by init with blkfile over a
 // capability on its driver and attached with ipc.MountDevice, so that
 // dd, cmp and sha256sum read and write disks as on Linux, and mount(2)
 // names them. A disk whose driver dies fails with EIO from then on (its

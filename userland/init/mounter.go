@@ -13,13 +13,13 @@ import (
 	"valence.dev/servers/fs/mountproto"
 )
 
-// The mounter: bootstrap serves the mount protocol
+// The mounter: init serves the mount protocol
 // (servers/fs/mountproto), so that mount(2) of a disk works from any
 // program — `mount -t valfs /dev/vda /mnt` from a shell. The kernel asks
-// Mount; bootstrap starts an fsd on that disk's driver, as for the root,
-// and answers with a client capability on it, which the kernel mounts.
-// When the last mount of it goes (umount2), the kernel says Unmount and
-// bootstrap syncs and stops that fsd. At power-off every fsd it started
+// Mount; init starts an fsd on that disk's driver, as for the root, and
+// answers with a client capability on it, which the kernel mounts. When
+// the last mount of it goes (umount2), the kernel says Unmount and init
+// syncs and stops that fsd. At power-off every fsd it started
 // is stopped the same way, after the sync of everything.
 //
 // A mounted fsd that dies is not restarted (the root's is): files below
@@ -41,9 +41,10 @@ type mounted struct {
 
 // mounter serves Mount and Unmount.
 type mounter struct {
-	dev      *devices // pcid; nil: no disk can be mounted
-	rootDisk string   // the root's pcid name ("" if none): never mounted twice
-	program  string   // where to spawn fsd from
+	dev      *devices   // pcid; nil: no disk can be mounted
+	rootDisk string     // the root's pcid name ("" if none): never mounted twice
+	ns       *namespace // where to spawn fsd from
+	logs     *logs
 
 	mu     sync.Mutex
 	nextID uint64
@@ -51,15 +52,14 @@ type mounter struct {
 	busy   map[string]bool // pcid names mounted or being mounted
 }
 
-// startMounter serves the mount protocol and makes bootstrap the
-// kernel's mounter. A failure is reported and leaves mount(2) of disks
-// refused (ENODEV); nothing else depends on it.
-func startMounter(dev *devices, r *root) *mounter {
-	m := &mounter{dev: dev, byID: map[uint64]*mounted{}, busy: map[string]bool{}, program: fsdProgram(false, false)}
-	if r != nil {
-		m.rootDisk = r.name
-		m.program = fsdProgram(true, r.bootBound)
-	}
+// startMounter serves the mount protocol and makes init the kernel's
+// mounter. A failure is reported and leaves mount(2) of disks refused
+// (ENODEV); nothing else depends on it.
+func startMounter(dev *devices, ns *namespace, l *logs) *mounter {
+	m := &mounter{dev: dev, ns: ns, logs: l, byID: map[uint64]*mounted{}, busy: map[string]bool{}}
+	unlock := ns.lock()
+	m.rootDisk = ns.disk
+	unlock()
 	ep, err := libos.NewEndpoint()
 	if err == nil {
 		var client ipc.Handle
@@ -114,7 +114,7 @@ func (m *mounter) Mount(ctx context.Context, _ uint64, req mountproto.MountReque
 		release()
 		return mountproto.MountReply{}, refuse(syscall.ENXIO, "%v", err)
 	}
-	fsd, err := startFsd(m.program, disk)
+	fsd, err := m.startFsd(req.Source, disk)
 	if err != nil {
 		release()
 		libos.Close(disk)
@@ -138,6 +138,28 @@ func (m *mounter) Mount(ctx context.Context, _ uint64, req mountproto.MountReque
 	return mountproto.MountReply{ID: mt.id, Server: server, Source: req.Source}, nil
 }
 
+// startFsd starts fsd on the disk behind disk (never with -mkfs: a
+// user's disk is not formatted behind their back) and waits for it to
+// serve. Its output is kept under "fsd:" and the device file's path for
+// svc log.
+func (m *mounter) startFsd(source string, disk ipc.Handle) (*child, error) {
+	c, err := startServer(m.ns.lock, serverSpec{
+		name:    "fsd",
+		program: func() string { return m.ns.systemPath(fsdBinary) },
+		argv:    []string{"fsd"},
+		env:     []string{"PATH=/bin", "HOME=/"},
+		handles: []ipc.Handle{disk, 0},
+		regAt:   1,
+		timeout: fsdWait,
+		output:  func(line string) { m.logs.add("fsd:"+source, line) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	markEssential(c)
+	return c, nil
+}
+
 // Unmount implements mountproto.Handler: the mount is gone, so its fsd
 // commits and ends.
 func (m *mounter) Unmount(ctx context.Context, _ uint64, req mountproto.UnmountRequest) (mountproto.Empty, error) {
@@ -155,7 +177,7 @@ func (m *mounter) Unmount(ctx context.Context, _ uint64, req mountproto.UnmountR
 // stop syncs and stops a mounted disk's fsd.
 func (m *mounter) stop(mt *mounted) {
 	if mt.fsd != nil {
-		if err := fsdClient(mt.fsd).Sync(context.Background()); err != nil {
+		if err := fsdClient(mt.fsd.client).Sync(context.Background()); err != nil {
 			logf("sync of %s: %v", mt.path, err)
 		}
 		stopFsd(mt.fsd)

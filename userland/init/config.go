@@ -9,22 +9,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// defaultInit is run when the kernel passes no init path.
-const defaultInit = "/bin/init"
+// selfPath is where the kernel finds init (microkernel/main.go).
+const selfPath = "/bin/init"
 
-// initCommand is what bootstrap was asked to run once the root is up.
-type initCommand struct {
-	Path string   // the program, as the kernel named it
+// consoleCommand is the console program the kernel named (init= on its
+// command line), which replaces the manifest's console service's.
+type consoleCommand struct {
+	Path string   // the program, as the kernel named it; "" if none
 	Argv []string // its arguments, Argv[0] the path
 }
 
-// parseArgs reads bootstrap's own argv: ["/bin/bootstrap", init path,
-// init args...]. Without an init path it runs defaultInit.
-func parseArgs(argv []string) initCommand {
-	if len(argv) < 2 || argv[1] == "" {
-		return initCommand{Path: defaultInit, Argv: []string{defaultInit}}
+// parseArgs reads init's own argv: ["/bin/init", program, args...], the
+// program being the init= of the kernel's command line. Without one, or
+// when it names init itself (init=/bin/init), the manifest's console
+// service is the console program.
+func parseArgs(argv []string) consoleCommand {
+	if len(argv) < 2 || argv[1] == "" || path.Clean(argv[1]) == selfPath {
+		return consoleCommand{}
 	}
-	return initCommand{Path: argv[1], Argv: append([]string(nil), argv[1:]...)}
+	return consoleCommand{Path: argv[1], Argv: append([]string(nil), argv[1:]...)}
 }
 
 // rootInitfs is the value of root= that keeps the initfs as the root.
@@ -66,12 +69,13 @@ func (c rootChoice) String() string {
 	return strings.Join(c.Disks, " or ")
 }
 
-// privateEnv are variables meant for bootstrap alone: the root device
+// privateEnv are variables meant for init alone: the root device
 // capability's handle names nothing in init's handle table, and initial
 // handles are per process.
 var privateEnv = []string{"VALENCE_DEVICE_ROOT", "VALENCE_HANDLES"}
 
-// initEnv is init's environment: bootstrap's, less privateEnv.
+// initEnv is the console program's environment: init's, less
+// privateEnv.
 func initEnv(environ []string) []string {
 	out := make([]string, 0, len(environ))
 next:
@@ -87,7 +91,7 @@ next:
 	return out
 }
 
-// chooseInit picks the file to run as init. On the initfs root, or when
+// chooseInit picks the file to run as the console program. On the initfs root, or when
 // path exists on the new root, it is path. When the root is a disk that
 // lacks it but the initfs (bound at bootDir) has it, it is that copy, and
 // note says so; otherwise path, which will fail to start with its own
@@ -102,8 +106,9 @@ func chooseInit(p string, onDisk, bootBound bool, exists func(string) bool) (fil
 	return p, ""
 }
 
-// exitCode is the status bootstrap exits with for init's wait status:
-// init's exit code, or 128+n if signal n killed it, as shells report.
+// exitCode is the status init exits with for the console program's wait
+// status: its exit code, or 128+n if signal n killed it, as shells
+// report.
 func exitCode(st syscall.WaitStatus) int {
 	switch {
 	case st.Exited():

@@ -11,14 +11,16 @@ func TestParseArgs(t *testing.T) {
 	tests := []struct {
 		name string
 		argv []string
-		want initCommand
+		want consoleCommand
 	}{
-		{"no init path", []string{"/bin/bootstrap"}, initCommand{"/bin/init", []string{"/bin/init"}}},
-		{"empty init path", []string{"/bin/bootstrap", ""}, initCommand{"/bin/init", []string{"/bin/init"}}},
-		{"init alone", []string{"/bin/bootstrap", "/bin/sh"}, initCommand{"/bin/sh", []string{"/bin/sh"}}},
-		{"init with arguments", []string{"/bin/bootstrap", "/bin/sysfuzz", "-time", "10m"},
-			initCommand{"/bin/sysfuzz", []string{"/bin/sysfuzz", "-time", "10m"}}},
-		{"nothing at all", nil, initCommand{"/bin/init", []string{"/bin/init"}}},
+		{"no program: the manifest's console", []string{"/bin/init"}, consoleCommand{}},
+		{"empty program", []string{"/bin/init", ""}, consoleCommand{}},
+		{"init itself (init=/bin/init)", []string{"/bin/init", "/bin/init"}, consoleCommand{}},
+		{"init itself, unclean", []string{"/bin/init", "/bin//init", "-x"}, consoleCommand{}},
+		{"program alone", []string{"/bin/init", "/bin/sh"}, consoleCommand{"/bin/sh", []string{"/bin/sh"}}},
+		{"program with arguments", []string{"/bin/init", "/bin/sysfuzz", "-time", "10m"},
+			consoleCommand{"/bin/sysfuzz", []string{"/bin/sysfuzz", "-time", "10m"}}},
+		{"nothing at all", nil, consoleCommand{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,7 +123,7 @@ func TestChooseInit(t *testing.T) {
 }
 
 // exited and signaled encode a status as wait(2) does.
-func exited(code int) syscall.WaitStatus             { return syscall.WaitStatus(code << 8) }
+func exitedWith(code int) syscall.WaitStatus         { return syscall.WaitStatus(code << 8) }
 func signaled(sig syscall.Signal) syscall.WaitStatus { return syscall.WaitStatus(sig) }
 
 func TestExitCode(t *testing.T) {
@@ -131,8 +133,8 @@ func TestExitCode(t *testing.T) {
 		code int
 		text string
 	}{
-		{"success", exited(0), 0, "exit status 0"},
-		{"failure", exited(3), 3, "exit status 3"},
+		{"success", exitedWith(0), 0, "exit status 0"},
+		{"failure", exitedWith(3), 3, "exit status 3"},
 		{"killed", signaled(syscall.SIGKILL), 137, "killed by SIGKILL"},
 		{"segfault", signaled(syscall.SIGSEGV), 139, "killed by SIGSEGV"},
 		{"terminated", signaled(syscall.SIGTERM), 143, "killed by SIGTERM"},
