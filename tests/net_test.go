@@ -86,10 +86,14 @@ func freePort(t *testing.T) int {
 // attacks the socket calls (socket-abuse: faulting pointers, bad lengths,
 // families, flags and descriptors, each errno checked against Linux's;
 // socket-flood: EMFILE and 2000 connect/close cycles without a leak;
-// socket-races: closes under blocked calls, concurrent writers), and
-// reads the interfaces, addresses and routes over NETLINK_ROUTE (through
+// socket-races: closes under blocked calls, concurrent writers), reads
+// the interfaces, addresses and routes over NETLINK_ROUTE (through
 // net.Interfaces, raw dumps, hostile calls, and /bin/ip if the image has
-// it).
+// it), pings through raw ICMP sockets (raw-icmp: 127.0.0.1, its own
+// address and the gateway; raw-icmp-calls: hostile calls, each errno
+// Linux's, and EPERM without CAP_NET_RAW; raw-icmp-flood: a socket that
+// never reads stays bounded), and finds its sockets in /proc/net
+// (proc-net).
 func TestNet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots the kernel under QEMU; skipped with -short")
@@ -133,7 +137,8 @@ func TestNet(t *testing.T) {
 	out := m.Output()
 	for _, name := range []string{"tcp-loopback", "udp-loopback", "http-loopback", "errors", "many-conns", "host-fetch", "host-udp",
 		"socket-abuse", "socket-flood", "socket-races", "privileged-port", "serve", "unix-stream", "unix-gram", "unix-abstract",
-		"unix-rights", "unix-http", "unix-calls", "netlink-interfaces", "netlink-dump", "netlink-abuse"} {
+		"unix-rights", "unix-http", "unix-calls", "netlink-interfaces", "netlink-dump", "netlink-abuse",
+		"raw-icmp", "raw-icmp-calls", "raw-icmp-flood", "proc-net"} {
 		if !strings.Contains(out, "nettests: "+name+": ok") {
 			t.Errorf("nettests %s did not pass", name)
 		}

@@ -21,8 +21,9 @@ type shell struct {
 	m *qemu.Machine
 }
 
-// bootShell boots the root disk with the network and waits for the
-// shell's prompt.
+// bootShell boots the root disk with the network as make run does (no
+// init=: init starts the services and then the manifest's console
+// program, a login shell) and waits for the shell's prompt.
 func bootShell(t *testing.T, disk string) *shell {
 	t.Helper()
 	if testing.Short() {
@@ -31,7 +32,7 @@ func bootShell(t *testing.T, disk string) *shell {
 	extra := append(nvmeDisk(disk, "valence-root"),
 		"-netdev", "user,id=net0",
 		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
-	m := qemu.Boot(t, qemu.Options{Cmdline: "root=nvme0 init=/bin/sh -- -l", Timeout: 20 * time.Minute, ExtraArgs: extra})
+	m := qemu.Boot(t, qemu.Options{Cmdline: "root=nvme0", Timeout: 20 * time.Minute, ExtraArgs: extra})
 	m.Expect(`# `, bootTimeout)
 	t.Logf("QEMU launch to the shell's prompt: %v", m.Elapsed())
 	return &shell{t: t, m: m}
@@ -91,6 +92,14 @@ func TestShell(t *testing.T) {
 	s.ok(`cp basket b2 && rm basket && ls | wc -l`, `(?m)^\s*1\r?$`)
 	s.ok(`ls /bin | grep -c '^ping$'`, `(?m)^1\r?$`)
 	s.ok(`ps -e`, `pcid`, `nvmed`, `fsd`, `netd`, `virtio-netd`)
+	s.ok(`svc`, `(?m)^pcid\s+running`, `(?m)^nvmed\s+running`, `(?m)^virtio-netd\s+running`, `(?m)^fsd\s+running`, `(?m)^netd\s+running`)
+	// The network commands: u-root's ip (NETLINK_ROUTE), ping (raw ICMP
+	// to QEMU's gateway) and netstat (/proc/net).
+	s.ok(`ip addr`, `inet 127\.0\.0\.1/8`, `inet 10\.0\.2\.15/24`)
+	s.ok(`ip route`, `10\.0\.2\.0/24 dev eth0`)
+	s.ok(`ping -c 2 10.0.2.2`, `bytes from 10\.0\.2\.2: icmp_seq=`)
+	s.ok(`netstat -r -n`, `0\.0\.0\.0\s+10\.0\.2\.2`)
+	s.ok(`netstat -i`, `(?m)^eth0\s+1500`, `(?m)^lo\s+65536`)
 	s.ok(`dmesg | grep -c 'init: root=nvme0'`, `(?m)^1\r?$`)
 	s.ok(`uname -a`, `Valence|valence`)
 	if out, status := s.run(`cat /no/such/file`); status == "0" || !strings.Contains(out, "no such file") {

@@ -46,7 +46,7 @@ func (procFS) lookup(c kfile.Caller, at kfile.At) (procfs.Node, errno.Errno) {
 		self = c.PID()
 	}
 	rel := strings.TrimSuffix(strings.TrimSuffix(at.Rel, "/."), "/")
-	return procfs.Lookup(procSource{p: procOf(c)}, self, rel)
+	return procfs.Lookup(procSource{p: procOf(c), c: c}, self, rel)
 }
 
 // walk follows symlinks inside /proc (self, fd/N, exe), at most 40; a
@@ -204,15 +204,23 @@ func (d *procDir) Readdir(c kfile.Caller, pos int64) ([]kfile.Dirent, errno.Errn
 }
 
 // procSource is the kernel's state as procfs asks for it, for the
-// process p's (its mount table is /proc/mounts).
-type procSource struct{ p *Process }
+// process p's (its mount table is /proc/mounts), whose thread c looks
+// (the network server's status is asked for on its behalf: procnet.go).
+type procSource struct {
+	p *Process
+	c kfile.Caller
+}
 
 func (s procSource) PIDs() []int {
 	tableMu.Lock()
 	defer tableMu.Unlock()
 	pids := make([]int, 0, len(procs))
-	for pid := range procs {
-		pids = append(pids, pid)
+	for pid, p := range procs {
+		// A nil entry reserves a thread's ID (thread.go): not a
+		// process, so not listed, as Linux lists only processes.
+		if p != nil {
+			pids = append(pids, pid)
+		}
 	}
 	return pids
 }

@@ -11,8 +11,9 @@ import (
 // starts with every capability; a program may give some up with
 // capset(2), and the kernel checks the effective set where Linux does
 // for the privileges Valence has: binding a TCP or UDP port below 1024
-// needs CAP_NET_BIND_SERVICE (the network server sees one client, the
-// kernel, so the kernel checks for it). fork copies the sets; execve
+// needs CAP_NET_BIND_SERVICE, and a raw socket (SOCK_RAW) CAP_NET_RAW
+// (the network server sees one client, the kernel, so the kernel checks
+// the first and tells it the second). fork copies the sets; execve
 // gives a root process every capability again, as Linux does for root
 // (no securebits, no file capabilities), so a program that must not
 // bind low ports drops the capability itself after exec. The bounding

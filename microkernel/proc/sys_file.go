@@ -434,14 +434,18 @@ func direntType(n *node) byte {
 	return linux.DT_REG
 }
 
-// sysIoctl implements the terminal ioctls on the console (sys_tty.go);
-// anything else is ENOTTY, as for a file.
+// sysIoctl implements the terminal ioctls on the console (sys_tty.go)
+// and the interface ioctls on sockets (sockIoctl); anything else is
+// ENOTTY, as for a file.
 func sysIoctl(c *call) result {
 	of, e := c.file(0)
 	if e != 0 {
 		return fail(e)
 	}
 	defer of.Drop()
+	if r, handled := sockIoctl(c, of); handled {
+		return r
+	}
 	if con, isTTY := terminal(of.File); isTTY {
 		return ttyIoctl(c, of, con)
 	}

@@ -108,9 +108,10 @@ func writeOut(c *call, out *kfile.OpenFile, b []byte) (int, errno.Errno) {
 	if !out.File.Seekable() {
 		return out.File.Write(c.t, b, 0, out.Nonblock())
 	}
+	nonblock := out.Nonblock() // takes out.Mu: before, not under it
 	out.Mu.Lock()
 	defer out.Mu.Unlock()
-	n, e := out.File.Write(c.t, b, out.Off, out.Nonblock())
+	n, e := out.File.Write(c.t, b, out.Off, nonblock)
 	out.Off += int64(n)
 	return n, e
 }

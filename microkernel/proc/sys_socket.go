@@ -109,17 +109,18 @@ func sysSocket(c *call) result {
 	if domain != linux.AF_INET && domain != linux.AF_INET6 {
 		return fail(errno.EAFNOSUPPORT)
 	}
-	if typ != uint32(linux.SOCK_STREAM) && typ != uint32(linux.SOCK_DGRAM) {
-		if typ == uint32(linux.SOCK_RAW) {
-			return fail(errno.EPERM)
-		}
+	if typ != uint32(linux.SOCK_STREAM) && typ != uint32(linux.SOCK_DGRAM) && typ != uint32(linux.SOCK_RAW) {
 		return fail(errno.ESOCKTNOSUPPORT)
 	}
 	n := currentNet()
 	if n == nil {
 		return fail(errno.EAFNOSUPPORT)
 	}
-	s, e := n.NewSocket(c.t, uint16(domain), uint16(typ), uint16(protocol))
+	// A raw socket needs CAP_NET_RAW (raw(7)); netd, which sees one
+	// client for every program, is told whether the caller has it and
+	// refuses in Linux's order (EPROTONOSUPPORT for protocol 0 first).
+	s, e := n.Open(c.t, sockproto.SocketRequest{Family: uint16(domain), Type: uint16(typ), Protocol: uint16(protocol),
+		NetRaw: typ == uint32(linux.SOCK_RAW) && c.p.hasCap(linux.CAP_NET_RAW)})
 	if e != 0 {
 		return fail(e)
 	}
@@ -393,7 +394,7 @@ func sysRecvfrom(c *call) result {
 	if e := putAddr(c, from, c.arg(4), c.arg(5), true); e != 0 {
 		return fail(e)
 	}
-	if flags&linux.MSG_TRUNC != 0 && s.Type() == uint16(linux.SOCK_DGRAM) {
+	if flags&linux.MSG_TRUNC != 0 && s.Type() != uint16(linux.SOCK_STREAM) {
 		return ok(uint64(full))
 	}
 	return ok(uint64(n))

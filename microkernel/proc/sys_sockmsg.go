@@ -140,7 +140,7 @@ func sysRecvmsg(c *call) result {
 		m.NameLen = uint32(len(a))
 	}
 	var msgFlags uint32
-	if s.Type() == uint16(linux.SOCK_DGRAM) && full > n {
+	if s.Type() != uint16(linux.SOCK_STREAM) && full > n {
 		msgFlags |= linux.MSG_TRUNC
 	}
 	var out [8]byte
@@ -156,7 +156,7 @@ func sysRecvmsg(c *call) result {
 	if err := c.as().CopyOut(hdr+sock.MsgFlagsOff, out[:4]); err != nil {
 		return fail(errno.EFAULT)
 	}
-	if flags&linux.MSG_TRUNC != 0 && s.Type() == uint16(linux.SOCK_DGRAM) {
+	if flags&linux.MSG_TRUNC != 0 && s.Type() != uint16(linux.SOCK_STREAM) {
 		return ok(uint64(full))
 	}
 	return ok(uint64(n))

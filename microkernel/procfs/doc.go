@@ -25,7 +25,19 @@
 //	/proc/thread-self        symlink to "<pid>" (Valence has no task/ dirs)
 //	/proc/<pid>/             stat status statm cmdline comm environ mounts
 //	                         exe cwd (symlinks) fd/ (symlinks named by number)
+//	                         net/ (the same as /proc/net)
 //	/proc/meminfo uptime loadavg stat cpuinfo mounts version filesystems
+//	/proc/net/               tcp udp udplite raw icmp unix dev route snmp
+//	                         netstat, and tcp6 udp6 udplite6 raw6 if_inet6
+//	                         ipv6_route with no entries (net*.go)
+//
+// /proc/net's data comes from a Source that is also a Networker: the
+// network server's interfaces, sockets and counters, and the kernel's
+// AF_UNIX sockets. Without one (no network server), the tables have only
+// their header lines, dev and route no entries, and snmp counts zeros.
+// net.go, net_inet.go, net_dev.go, net_snmp.go and net_unix.go say,
+// file by file, which Linux columns Valence cannot fill and what they
+// show instead.
 //
 // "self" and "thread-self" in the middle of a path are resolved here, as
 // "<self>/...", because every program reads /proc/self/... and the caller's
@@ -37,8 +49,8 @@
 // Inode numbers are not allocated but computed from the path, so they are
 // stable for as long as the path means the same thing and need no table:
 // ino = pid<<32 | slot, where pid is 0 for /proc and its system files, and
-// slot is a fixed number per name (1 for the directory itself) or
-// 1<<31|n for fd/n. Pids are limited to [1, 1<<31) and fd numbers to
+// slot is a fixed number per name (1 for the directory itself; 12 for
+// net/ and 0x100+i for its files) or 1<<31|n for fd/n. Pids are limited to [1, 1<<31) and fd numbers to
 // [0, 1<<31), so two paths never share an inode number, and none is 0.
 //
 // Invariants, checked by the tests over a whole tree:
@@ -73,7 +85,8 @@
 //
 // Deviations from Linux, each deliberate: /proc/mounts is a file with the
 // same content as /proc/<pid>/mounts rather than a symlink to
-// self/mounts, so that a caller needs no symlink following for it;
+// self/mounts, and /proc/net a directory rather than a symlink to
+// self/net, so that a caller needs no symlink following for them;
 // thread-self points at the process directory; there is no task/, maps,
 // mountinfo, or /proc/sys.
 package procfs

@@ -50,6 +50,9 @@ func Walk(src Source, self int, rel string) (n Node, rest string, e errno.Errno)
 		}
 		first = strconv.Itoa(self)
 	}
+	if first == "net" {
+		return walkNet(src, 0, names, 0, 0)
+	}
 	if f, ok := findRootFile(first); ok {
 		if len(names) > 0 {
 			return Node{}, "", errno.ENOTDIR

@@ -75,23 +75,23 @@ func TestDirectories(t *testing.T) {
 			rel: "", self: 42,
 			want: Node{Kind: Dir, Mode: 0o555, Ino: 1},
 			ents: []string{"1", "100", "13", "42", "7", "cpuinfo", "filesystems", "loadavg", "meminfo",
-				"mounts", "self", "stat", "thread-self", "uptime", "version"},
+				"mounts", "net", "self", "stat", "thread-self", "uptime", "version"},
 		},
 		{
 			rel: "", self: 0, // no self or thread-self for a kernel thread
 			want: Node{Kind: Dir, Mode: 0o555, Ino: 1},
 			ents: []string{"1", "100", "13", "42", "7", "cpuinfo", "filesystems", "loadavg", "meminfo",
-				"mounts", "stat", "uptime", "version"},
+				"mounts", "net", "stat", "uptime", "version"},
 		},
 		{
 			rel:  "42",
 			want: Node{Kind: Dir, Mode: 0o555, Ino: 42<<32 | 1, UID: 1000, GID: 100},
-			ents: []string{"cmdline", "comm", "cwd", "environ", "exe", "fd", "mounts", "stat", "statm", "status"},
+			ents: []string{"cmdline", "comm", "cwd", "environ", "exe", "fd", "mounts", "net", "stat", "statm", "status"},
 		},
 		{
 			rel:  "7", // a zombie: no exe, no cwd
 			want: Node{Kind: Dir, Mode: 0o555, Ino: 7<<32 | 1},
-			ents: []string{"cmdline", "comm", "environ", "fd", "mounts", "stat", "statm", "status"},
+			ents: []string{"cmdline", "comm", "environ", "fd", "mounts", "net", "stat", "statm", "status"},
 		},
 		{
 			rel:  "42/fd", // sorted by name; no -1, one 10
@@ -101,6 +101,16 @@ func TestDirectories(t *testing.T) {
 		{
 			rel:  "7/fd",
 			want: Node{Kind: Dir, Mode: 0o500, Ino: 7<<32 | 7},
+		},
+		{
+			rel:  "net",
+			want: Node{Kind: Dir, Mode: 0o555, Ino: 12},
+			ents: netNames,
+		},
+		{
+			rel:  "42/net", // the same files, the process's
+			want: Node{Kind: Dir, Mode: 0o555, Ino: 42<<32 | 12, UID: 1000, GID: 100},
+			ents: netNames,
 		},
 	}
 	for _, tt := range tests {

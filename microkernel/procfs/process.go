@@ -23,7 +23,8 @@ type pidFile struct {
 const fdDirSlot = 7
 
 // pidFiles is the content of every /proc/<pid>/; the renderers are in
-// process_files.go. fd is a directory, handled by walkFD.
+// process_files.go. fd and net are directories, handled by walkFD and
+// walkNet (net.go).
 var pidFiles = []pidFile{
 	{name: "cmdline", kind: File, mode: modeFile, slot: 2, data: renderCmdline},
 	{name: "comm", kind: File, mode: modeFile, slot: 3, data: renderComm},
@@ -32,6 +33,7 @@ var pidFiles = []pidFile{
 	{name: "exe", kind: Symlink, mode: modeSymlink, slot: 6, link: func(p *Proc) string { return liveOnly(p, p.Exe) }},
 	{name: "fd", kind: Dir, mode: modeFDDir, slot: fdDirSlot},
 	{name: "mounts", kind: File, mode: modeFile, slot: 8, data: func(src Source, _ *Proc) []byte { return renderMounts(src) }},
+	{name: "net", kind: Dir, mode: modeDir, slot: netDirSlot},
 	{name: "stat", kind: File, mode: modeFile, slot: 9, data: renderProcStat},
 	{name: "statm", kind: File, mode: modeFile, slot: 10, data: renderStatm},
 	{name: "status", kind: File, mode: modeFile, slot: 11, data: renderStatus},
@@ -78,6 +80,9 @@ func walkProcess(src Source, pid int, names []string) (Node, string, errno.Errno
 	n := Node{Kind: f.kind, Mode: f.mode, Ino: ino(pid, f.slot), UID: p.UID, GID: p.GID}
 	switch f.kind {
 	case Dir:
+		if f.name == "net" {
+			return walkNet(src, pid, names[1:], p.UID, p.GID)
+		}
 		return walkFD(&p, pid, names[1:])
 	case Symlink:
 		n.Link = f.link(&p)

@@ -58,13 +58,14 @@ func selfLink(name string, self int) Node {
 // thread-self if the caller is a process.
 func rootDir(src Source, self int) Node {
 	pids := livePIDs(src)
-	entries := make([]Entry, 0, len(pids)+len(rootFiles)+2)
+	entries := make([]Entry, 0, len(pids)+len(rootFiles)+3)
 	for _, pid := range pids {
 		entries = append(entries, Entry{Name: strconv.Itoa(pid), Kind: Dir, Ino: ino(pid, dirSlot)})
 	}
 	for _, f := range rootFiles {
 		entries = append(entries, Entry{Name: f.name, Kind: File, Ino: ino(0, f.slot)})
 	}
+	entries = append(entries, Entry{Name: "net", Kind: Dir, Ino: ino(0, netDirSlot)})
 	if validPID(self) {
 		entries = append(entries,
 			Entry{Name: "self", Kind: Symlink, Ino: ino(0, selfSlot)},

@@ -35,6 +35,22 @@
 // the protocol's Addr, and reads struct msghdr; they parse untrusted
 // bytes, so they are fuzzed (FuzzDecodeAddr).
 //
+// # Raw sockets
+//
+// A SOCK_RAW socket is a datagram socket here; Open tells the server
+// whether the program has CAP_NET_RAW (sockproto.SocketRequest.NetRaw),
+// which the server requires for one.
+//
+// # Status and interfaces
+//
+// Status reads all of the server's status pages (its interfaces,
+// sockets and counters) for /proc/net's socket tables, Summary only the
+// first (no socket list) for the rest; ifreq.go answers the interface
+// ioctls of netdevice(7) (SIOCGIFFLAGS, SIOCGIFMTU, ...) from its
+// interfaces, an interface's index being its place in the server's list
+// from 1 (lo, then the NIC). The struct ifreq is the program's bytes, so
+// IfReq is fuzzed (FuzzIfReq).
+//
 // # Data
 //
 // Up to sockproto.MaxInline bytes travel in the message; more go through

@@ -167,12 +167,20 @@ func errnoOf(err error) errno.Errno {
 }
 
 // NewSocket makes a socket: socket(2) less its flags, which are the
-// descriptor's.
+// descriptor's. It is Open without CAP_NET_RAW.
 func (n *Net) NewSocket(c kfile.Caller, family, typ, protocol uint16) (*Socket, errno.Errno) {
+	return n.Open(c, sockproto.SocketRequest{Family: family, Type: typ, Protocol: protocol})
+}
+
+// Open makes a socket from socket(2)'s arguments less its flags, and
+// whether the program has CAP_NET_RAW (req.NetRaw), which a SOCK_RAW
+// socket needs: netd refuses one without it (EPERM), in Linux's order.
+func (n *Net) Open(c kfile.Caller, req sockproto.SocketRequest) (*Socket, errno.Errno) {
 	if n.Dead() {
 		return nil, errno.ENETDOWN
 	}
-	id, err := n.client(c).Socket(context.Background(), family, typ, protocol)
+	family, typ := req.Family, req.Type
+	id, err := n.client(c).Open(context.Background(), req)
 	if err != nil {
 		if gone(err) {
 			n.kill()

@@ -37,10 +37,11 @@ func newSocket(n *Net, id uint32, family, typ uint16) *Socket {
 	return &Socket{n: n, id: id, family: family, typ: typ, ev: kfile.NewEvent()}
 }
 
-// Family is AF_INET or AF_INET6; Type SOCK_STREAM or SOCK_DGRAM.
+// Family is AF_INET or AF_INET6.
 func (s *Socket) Family() uint16 { return s.family }
 
-// Type is SOCK_STREAM or SOCK_DGRAM.
+// Type is SOCK_STREAM, SOCK_DGRAM or SOCK_RAW. Every type but
+// SOCK_STREAM moves whole datagrams.
 func (s *Socket) Type() uint16 { return s.typ }
 
 func (s *Socket) setEvents(ev uint32) {

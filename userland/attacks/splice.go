@@ -67,7 +67,7 @@ func spliceAbuse() error {
 		{"a pipe into itself", p[0], 0, p[1], 0, 0, unix.EINVAL},
 		{"from a write end", p[1], 0, q[1], 0, 0, unix.EBADF},
 		{"into a read end", p[0], 0, q[0], 0, 0, unix.EBADF},
-		{"an offset for a pipe", p[0], uintptr(unsafe.Pointer(&off)), fd, 0, 0, unix.ESPIPE},
+		{"an offset for a pipe", p[0], uintptr(unsafe.Pointer(&off)), int(null.Fd()), 0, 0, unix.ESPIPE},
 		{"a bad offset pointer", fd, 8, p[1], 0, 0, unix.EFAULT},
 		{"a negative offset", fd, uintptr(unsafe.Pointer(&neg)), p[1], 0, 0, unix.EINVAL},
 		{"unknown flags", p[0], 0, q[1], 0, 0x100, unix.EINVAL},

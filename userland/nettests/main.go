@@ -17,7 +17,8 @@
 // /bin/ip (u-root's) when the image has one.
 // The socket-abuse, socket-flood and socket-races tests run on Linux too
 // (NETTESTS=socket-abuse go run ./nettests), which is how their expected
-// errnos were checked.
+// errnos were checked; so do raw-icmp, raw-icmp-calls, raw-icmp-flood and
+// proc-net (as root, with NETTESTS_GATEWAY=<the Linux host's gateway>).
 package main
 
 import (
@@ -54,6 +55,10 @@ var tests = []test{
 	{"socket-flood", testSocketFlood},
 	{"socket-races", testSocketRaces},
 	{"privileged-port", testPrivilegedPort},
+	{"raw-icmp", testRawICMP},
+	{"raw-icmp-calls", testRawICMPCalls},
+	{"raw-icmp-flood", testRawICMPFlood},
+	{"proc-net", testProcNet},
 	{"unix-stream", testUnixStream},
 	{"unix-gram", testUnixGram},
 	{"unix-abstract", testUnixAbstract},

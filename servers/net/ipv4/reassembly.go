@@ -113,6 +113,9 @@ func (r *Reassembler) Add(h Header, payload []byte, now time.Duration) (Header, 
 	d.bytes += len(payload)
 	r.bytes += len(payload)
 	if h.FragOffset == 0 {
+		// Options alias the caller's packet, which it may reuse: keep
+		// a copy, as the payload is copied.
+		h.Options = append([]byte(nil), h.Options...)
 		d.first, d.hasFirst = h, true
 	}
 	if d.end < 0 || !d.hasFirst || !d.contiguous() {

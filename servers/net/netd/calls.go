@@ -27,7 +27,15 @@ func (s *Server) Socket(ctx context.Context, badge uint64, req sockproto.SocketR
 		}
 		defer s.dropIfIdle(badge)
 		so := &sock{kind: k, opts: defaultOptions(st)}
+		if k == kindRaw {
+			if err := openRaw(st, so); err != nil {
+				return err
+			}
+		}
 		if err := s.admit(st, c, so); err != nil {
+			if so.raw != nil {
+				so.raw.Close()
+			}
 			return err
 		}
 		rep.Sock = so.id
@@ -36,20 +44,30 @@ func (s *Server) Socket(ctx context.Context, badge uint64, req sockproto.SocketR
 	return rep, err
 }
 
-// kindOf checks socket(2)'s arguments as inet_create does.
+// kindOf checks socket(2)'s arguments as inet_create does: the family,
+// then the protocol (a raw socket of protocol 0 is EPROTONOSUPPORT),
+// then the privilege a raw socket needs (EPERM without CAP_NET_RAW). Of
+// the raw sockets Linux has, only ICMP's is offered: another protocol is
+// EPROTONOSUPPORT, as from a Linux built without it.
 func kindOf(req sockproto.SocketRequest) (kind, error) {
 	if req.Family != uint16(sockproto.AF_INET) {
 		return 0, errno(syscall.EAFNOSUPPORT, "address family %d (only AF_INET: the stack is IPv4 only)", req.Family)
 	}
 	switch {
+	case req.Type == uint16(linux.SOCK_RAW) && req.Protocol == 0:
+		return 0, errno(syscall.EPROTONOSUPPORT, "raw socket of protocol 0")
+	case req.Type == uint16(linux.SOCK_RAW) && !req.NetRaw:
+		return 0, errno(syscall.EPERM, "a raw socket needs CAP_NET_RAW")
+	case req.Type == uint16(linux.SOCK_RAW) && req.Protocol == linux.IPPROTO_ICMP:
+		return kindRaw, nil
+	case req.Type == uint16(linux.SOCK_RAW):
+		return 0, errno(syscall.EPROTONOSUPPORT, "raw sockets of protocol %d are not offered (only ICMP)", req.Protocol)
 	case req.Type == uint16(sockproto.SOCK_STREAM) && (req.Protocol == 0 || req.Protocol == linux.IPPROTO_TCP):
 		return kindTCP, nil
 	case req.Type == uint16(sockproto.SOCK_DGRAM) && (req.Protocol == 0 || req.Protocol == linux.IPPROTO_UDP):
 		return kindUDP, nil
 	case req.Type == uint16(sockproto.SOCK_DGRAM) && req.Protocol == linux.IPPROTO_ICMP:
 		return kindPing, nil
-	case req.Type == uint16(linux.SOCK_RAW):
-		return 0, errno(syscall.EPERM, "raw sockets are not offered")
 	case req.Type == uint16(sockproto.SOCK_STREAM) || req.Type == uint16(sockproto.SOCK_DGRAM):
 		return 0, errno(syscall.EPROTONOSUPPORT, "protocol %d for socket type %d", req.Protocol, req.Type)
 	}
@@ -65,6 +83,8 @@ func charge(st *stack.Stack, k kind) int64 {
 		return int64(cfg.SendBuffer + cfg.RecvBuffer)
 	case kindUDP:
 		return int64(st.UDPQueueBytes())
+	case kindRaw:
+		return stack.RawQueueBytes
 	}
 	return 64 << 10 // ping: 64 replies of up to 1 KiB
 }
@@ -140,6 +160,8 @@ func (s *Server) closeSock(st *stack.Stack, c *client, so *sock) {
 		so.udp.Close()
 	case so.ping != nil:
 		so.ping.Close()
+	case so.raw != nil:
+		so.raw.Close()
 	}
 	s.release(so)
 	delete(c.socks, so.id)
@@ -204,6 +226,9 @@ func (s *Server) Bind(ctx context.Context, badge uint64, req sockproto.AddrReque
 		return sockproto.Empty{}, err
 	}
 	return sockproto.Empty{}, s.withSock(badge, req.Sock, func(st *stack.Stack, c *client, so *sock) error {
+		if so.kind == kindRaw {
+			return bindRaw(st, so, addr)
+		}
 		if so.bound.IsValid() || so.conn != nil || so.lis != nil || so.udp != nil || so.ping != nil {
 			return errno(syscall.EINVAL, "socket already bound")
 		}
@@ -312,6 +337,10 @@ func (s *Server) Connect(ctx context.Context, badge uint64, req sockproto.AddrRe
 					so.udp.Connect(netip.AddrPort{})
 				}
 				so.peer = netip.AddrPort{}
+				if so.connAddr {
+					so.bound = netip.AddrPortFrom(netip.IPv4Unspecified(), so.bound.Port())
+					so.connAddr = false
+				}
 				return nil
 			}
 			if raddr.Port() == 0 {
@@ -324,7 +353,16 @@ func (s *Server) Connect(ctx context.Context, badge uint64, req sockproto.AddrRe
 			}
 			so.udp.Connect(raddr)
 			so.peer = raddr
+			if so.bound.Addr().IsUnspecified() {
+				// ip4_datagram_connect: the socket takes the source
+				// its peer will see as its address (getsockname,
+				// /proc/net/udp), until a disconnect.
+				so.bound = netip.AddrPortFrom(st.SourceFor(raddr.Addr()), so.bound.Port())
+				so.connAddr = true
+			}
 			return nil
+		case kindRaw:
+			return connectRaw(st, so, raddr, unspec)
 		}
 		if unspec {
 			so.peer = netip.AddrPort{}
@@ -421,6 +459,10 @@ func (s *Server) Name(ctx context.Context, badge uint64, req sockproto.NameReque
 					return errno(syscall.ENOTCONN, "not connected")
 				}
 				rep = protoAddr(so.conn.ID().Remote)
+			case so.kind == kindRaw:
+				var err error
+				rep, err = rawPeer(so)
+				return err
 			case so.peer.IsValid():
 				rep = protoAddr(so.peer)
 			default:
@@ -429,6 +471,8 @@ func (s *Server) Name(ctx context.Context, badge uint64, req sockproto.NameReque
 			return nil
 		}
 		switch {
+		case so.kind == kindRaw:
+			rep = rawName(so)
 		case so.conn != nil:
 			rep = protoAddr(so.conn.ID().Local)
 		case so.ping != nil:

@@ -50,6 +50,8 @@ func (s *Server) Send(ctx context.Context, badge uint64, req sockproto.SendReque
 			n, err = s.sendUDP(st, c, so, data, to)
 		case kindPing:
 			n, err = s.sendPing(st, so, data, to)
+		case kindRaw:
+			n, err = sendRaw(so, data, to)
 		}
 		rep.N = uint32(n)
 		return err
@@ -173,6 +175,8 @@ func (s *Server) Recv(ctx context.Context, badge uint64, req sockproto.RecvReque
 			n, full, from, err = so.recvUDP(buf, peek)
 		case kindPing:
 			n, full, from, err = so.recvPing(buf, peek)
+		case kindRaw:
+			n, full, from, err = recvRaw(so, buf, peek)
 		}
 		if err != nil {
 			return err

@@ -45,12 +45,23 @@
 // stack claims them only at listen or connect. Errors of the stack map to
 // errnos (errors.go); a connection's error is reported once (SO_ERROR, or
 // the next recv or send), after which recv reads the end of the stream
-// and send fails with EPIPE, as in Linux.
+// and send fails with EPIPE, as in Linux. A raw ICMP socket (raw.go) has
+// its stack socket from socket(2) on, since it receives from then on;
+// SocketRequest.NetRaw, which the kernel sets from CAP_NET_RAW, admits
+// it.
+//
+// # Status
+//
+// Status (status.go) lists every client's sockets, then the TCP
+// connections the stack still has that no socket holds, with Linux's
+// state numbers, queues and drops; snmp.go maps the stack's counters to
+// Linux's MIBs for /proc/net/snmp and /proc/net/netstat.
 //
 // # Limits
 //
 // Per client: MaxSocketsPerClient sockets (EMFILE), MaxBufferBytesPerClient
-// bytes of socket buffers (ENOMEM), MaxBuffers shared buffers (ENOMEM);
+// bytes of socket buffers (ENOMEM; a raw socket counts its receive
+// queue, stack.RawQueueBytes), MaxBuffers shared buffers (ENOMEM);
 // for all clients: MaxClients (ENFILE), MaxSockets (ENFILE),
 // MaxSharedBytes (ENOMEM). An accept at a limit leaves the connection
 // queued. Forget closes everything a client holds, as close(2) would.

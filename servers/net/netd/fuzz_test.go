@@ -23,6 +23,8 @@ func FuzzRequests(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 0, 7, 1, 0, 1, 8, 9, 1, 2, 10, 1, 3, 0, 15, 0, 16, 0})
 	f.Add([]byte{0, 0, 1, 0, 8, 1, 2, 2, 9, 1, 2, 3, 3, 10, 1, 0, 14, 1, 1, 4, 17, 0})
 	f.Add([]byte{1, 0, 0, 0, 2, 1, 0, 0, 9, 1, 5, 5, 255, 3, 1, 1})
+	// A raw ICMP socket: sendto B, filter, receive, status.
+	f.Add([]byte{0, 2, 0, 3, 3, 1, 0, 8, 1, 0, 1, 8, 4, 0, 1, 0, 12, 1, 5, 1, 4, 0, 17, 2, 0, 9, 1, 0, 0, 1, 0, 16, 0, 0, 3, 1})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := newRig(t, Options{MaxSocketsPerClient: 6, MaxBufferBytesPerClient: 3 << 20})
 		// A peer that accepts on B.
@@ -87,7 +89,7 @@ func (r *rig) call(badge uint64, op int, p *picker) error {
 	case 1:
 		_, err = s.Detach(ctx, badge, sockproto.DetachRequest{ID: uint32(p.n(6))})
 	case 2:
-		_, err = s.Socket(ctx, badge, sockproto.SocketRequest{Family: []uint16{2, 10, 1}[p.n(3)], Type: uint16(p.n(6)), Protocol: []uint16{0, 6, 17, 1, 255}[p.n(5)]})
+		_, err = s.Socket(ctx, badge, sockproto.SocketRequest{Family: []uint16{2, 10, 1}[p.n(3)], Type: uint16(p.n(6)), Protocol: []uint16{0, 6, 17, 1, 255}[p.n(5)], NetRaw: p.n(2) == 1})
 	case 3:
 		_, err = s.Close(ctx, badge, sockproto.SockRequest{Sock: sock})
 	case 4:
@@ -118,9 +120,9 @@ func (r *rig) call(badge uint64, op int, p *picker) error {
 	case 11:
 		_, err = s.Name(ctx, badge, sockproto.NameRequest{Sock: sock, Peer: p.n(2) == 1})
 	case 12:
-		_, err = s.SetOpt(ctx, badge, sockproto.OptRequest{Sock: sock, Level: []int32{1, 6, 0, 41, 99}[p.n(5)], Name: int32(p.n(45)), Value: make([]byte, p.n(10))})
+		_, err = s.SetOpt(ctx, badge, sockproto.OptRequest{Sock: sock, Level: []int32{1, 6, 0, 41, 99, 255}[p.n(6)], Name: int32(p.n(45)), Value: make([]byte, p.n(10))})
 	case 13:
-		_, err = s.GetOpt(ctx, badge, sockproto.OptRequest{Sock: sock, Level: []int32{1, 6, 0, 41, 99}[p.n(5)], Name: int32(p.n(45)), Value: make([]byte, p.n(10))})
+		_, err = s.GetOpt(ctx, badge, sockproto.OptRequest{Sock: sock, Level: []int32{1, 6, 0, 41, 99, 255}[p.n(6)], Name: int32(p.n(45)), Value: make([]byte, p.n(10))})
 	case 14:
 		cctx, cancel := context.WithTimeout(ctx, time.Millisecond)
 		_, err = s.Wait(cctx, badge, sockproto.WaitRequest{Seq: uint64(p.n(5))})
@@ -144,7 +146,7 @@ func (r *rig) check() string {
 	var msg string
 	s := r.a
 	s.loop.Do(func(st *stack.Stack) {
-		n := 0
+		n, raws := 0, 0
 		var shared uint64
 		for badge, c := range s.clients {
 			if c.gone {
@@ -160,6 +162,13 @@ func (r *rig) check() string {
 				if so.kind == kindTCP && (so.conn != nil && so.lis != nil) || so.udp != nil && so.kind != kindUDP || so.ping != nil && so.kind != kindPing {
 					msg = fmt.Sprintf("socket %d of kind %d: conn %v lis %v udp %v ping %v", id, so.kind, so.conn != nil, so.lis != nil, so.udp != nil, so.ping != nil)
 					return
+				}
+				if (so.raw != nil) != (so.kind == kindRaw) {
+					msg = fmt.Sprintf("socket %d of kind %d: raw %v", id, so.kind, so.raw != nil)
+					return
+				}
+				if so.kind == kindRaw {
+					raws++
 				}
 				bytes += so.charged
 				n++
@@ -180,6 +189,10 @@ func (r *rig) check() string {
 		}
 		if n != s.nsocks || n != len(s.socks) {
 			msg = fmt.Sprintf("%d sockets, books say %d and %d", n, s.nsocks, len(s.socks))
+			return
+		}
+		if raws != st.RawSockets() {
+			msg = fmt.Sprintf("%d raw sockets, the stack has %d", raws, st.RawSockets())
 			return
 		}
 		if shared != s.shared {

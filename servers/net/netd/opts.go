@@ -31,6 +31,7 @@ import (
 //	IP_TOS, IP_TTL        kept and reported; no effect
 //	IPV6_V6ONLY           kept and reported; no effect (IPv4 only)
 //	TCP_MAXSEG            reads the segment size; writes have no effect
+//	ICMP_FILTER (SOL_RAW) a raw ICMP socket's filter of types (raw.go)
 //
 // Anything else is ENOPROTOOPT. Timeouts (SO_RCVTIMEO, SO_SNDTIMEO) are
 // the kernel's, which does the blocking.
@@ -61,6 +62,9 @@ var errNoOpt = errno(syscall.ENOPROTOOPT, "unknown socket option")
 // SetOpt implements sockproto.Handler: setsockopt(2).
 func (s *Server) SetOpt(ctx context.Context, badge uint64, req sockproto.OptRequest) (sockproto.Empty, error) {
 	return sockproto.Empty{}, s.withSock(badge, req.Sock, func(st *stack.Stack, c *client, so *sock) error {
+		if req.Level == linux.SOL_RAW {
+			return setRawOpt(so, req.Name, req.Value)
+		}
 		if req.Level == linux.SOL_SOCKET && req.Name == linux.SO_LINGER {
 			if len(req.Value) < 8 {
 				return errno(syscall.EINVAL, "SO_LINGER of %d bytes", len(req.Value))
@@ -155,7 +159,12 @@ func (s *Server) GetOpt(ctx context.Context, badge uint64, req sockproto.OptRequ
 	var rep sockproto.OptReply
 	err := s.withSock(badge, req.Sock, func(st *stack.Stack, c *client, so *sock) error {
 		var b []byte
-		if req.Level == linux.SOL_SOCKET && req.Name == linux.SO_LINGER {
+		if req.Level == linux.SOL_RAW {
+			var err error
+			if b, err = getRawOpt(so, req.Name); err != nil {
+				return err
+			}
+		} else if req.Level == linux.SOL_SOCKET && req.Name == linux.SO_LINGER {
 			b = make([]byte, 8)
 			if so.opts.lingerOn {
 				b[0] = 1
@@ -201,18 +210,15 @@ func (so *sock) getOpt(st *stack.Stack, level, name int32) (int32, error) {
 		case linux.SO_DOMAIN:
 			return linux.AF_INET, nil
 		case linux.SO_PROTOCOL:
-			switch so.kind {
-			case kindTCP:
-				return linux.IPPROTO_TCP, nil
-			case kindUDP:
-				return linux.IPPROTO_UDP, nil
-			}
-			return linux.IPPROTO_ICMP, nil
+			return int32(so.protocol()), nil
 		case linux.SO_ACCEPTCONN:
 			return b(so.lis != nil), nil
 		case linux.SO_RCVBUF:
-			if so.kind == kindTCP {
+			switch so.kind {
+			case kindTCP:
 				return int32(cfg.RecvBuffer), nil
+			case kindRaw:
+				return stack.RawQueueBytes, nil
 			}
 			return int32(st.UDPQueueBytes()), nil
 		case linux.SO_SNDBUF:

@@ -287,7 +287,8 @@ func TestStatus(t *testing.T) {
 	if len(st.Conns) != sockproto.MaxConns || !st.More {
 		t.Fatalf("first page: %d sockets, more %v", len(st.Conns), st.More)
 	}
-	if want := (sockproto.Conn{Type: 2, Local: inet(any4, 2000), Peer: sockproto.Addr{}, State: "UNCONN"}); !cmp.Equal(st.Conns[0], want) {
+	if want := (sockproto.Conn{Type: 2, Local: inet(any4, 2000), Peer: sockproto.Addr{}, State: "UNCONN",
+		Sock: socks[0], Protocol: 17, TCPState: 7}); !cmp.Equal(st.Conns[0], want) {
 		t.Errorf("first socket %+v, want %+v", st.Conns[0], want)
 	}
 	st2, err := r.ca.Status(ctx, sockproto.MaxConns)

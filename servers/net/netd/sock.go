@@ -17,6 +17,7 @@ const (
 	kindTCP  kind = iota + 1 // SOCK_STREAM
 	kindUDP                  // SOCK_DGRAM
 	kindPing                 // SOCK_DGRAM, IPPROTO_ICMP
+	kindRaw                  // SOCK_RAW, IPPROTO_ICMP (raw.go)
 )
 
 // sock is one socket of a client: the stack object behind it, which
@@ -33,10 +34,11 @@ type sock struct {
 	lis  *tcp.Listener
 	udp  *stack.UDPSocket
 	ping *stack.PingSocket
+	raw  *stack.RawSocket // from socket(2) on
 
 	bound   netip.AddrPort // the address given to bind(2), or chosen for an implicit bind
 	holds   bool           // holds bound's port in Server.tcpBound
-	peer    netip.AddrPort // a connected UDP or ping socket's peer
+	peer    netip.AddrPort // a connected UDP, ping or raw socket's peer
 	errSeen bool           // conn's error has been reported (then: EOF, EPIPE)
 	shutRd  bool
 	shutWr  bool
@@ -44,6 +46,13 @@ type sock struct {
 	charged int64 // buffer bytes charged to the client
 	lastEv  uint32
 	opts    options
+
+	// rawBound: a raw socket's address was given to bind(2), not chosen
+	// by connect(2) (which a disconnect forgets).
+	rawBound bool
+	// connAddr: a UDP socket's address was chosen by connect(2), not
+	// given to bind(2) (a disconnect forgets it).
+	connAddr bool
 }
 
 // options are the socket options that are kept (opts.go).
@@ -61,10 +70,24 @@ type options struct {
 
 // typ is the socket's SOCK_ type.
 func (so *sock) typ() uint16 {
-	if so.kind == kindTCP {
+	switch so.kind {
+	case kindTCP:
 		return uint16(sockproto.SOCK_STREAM)
+	case kindRaw:
+		return uint16(sockproto.SOCK_RAW)
 	}
 	return uint16(sockproto.SOCK_DGRAM)
+}
+
+// protocol is the socket's IP protocol (SO_PROTOCOL).
+func (so *sock) protocol() uint16 {
+	switch so.kind {
+	case kindTCP:
+		return sockproto.IPPROTO_TCP
+	case kindUDP:
+		return sockproto.IPPROTO_UDP
+	}
+	return sockproto.IPPROTO_ICMP
 }
 
 // stackSocket is the stack object, for SetNotify.
@@ -78,6 +101,8 @@ func (so *sock) stackSocket() interface{ SetNotify(func(socket.Events)) } {
 		return so.udp
 	case so.ping != nil:
 		return so.ping
+	case so.raw != nil:
+		return so.raw
 	}
 	return nil
 }
@@ -158,6 +183,19 @@ func (so *sock) events() uint32 {
 		ev := uint32(out)
 		if so.ping != nil && so.ping.Events()&socket.Readable != 0 {
 			ev |= in
+		}
+		return ev
+	case kindRaw:
+		// datagram_poll, as for UDP.
+		ev := uint32(out)
+		if so.raw.Events()&socket.Readable != 0 {
+			ev |= in
+		}
+		if so.shutRd {
+			ev |= in | rdhup
+		}
+		if so.shutRd && so.shutWr {
+			ev |= hup
 		}
 		return ev
 	}

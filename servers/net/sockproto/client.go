@@ -31,6 +31,13 @@ func (c Client) Socket(ctx context.Context, family, typ, protocol uint16) (uint3
 	return rep.Sock, err
 }
 
+// Open makes a socket from a whole request: Socket's arguments and
+// whether the program may have a raw socket (NetRaw).
+func (c Client) Open(ctx context.Context, req SocketRequest) (uint32, error) {
+	rep, err := rpc.Call(ctx, c.T, Socket, req)
+	return rep.Sock, err
+}
+
 // Close closes sock.
 func (c Client) Close(ctx context.Context, sock uint32) error {
 	_, err := rpc.Call(ctx, c.T, Close, SockRequest{Sock: sock})

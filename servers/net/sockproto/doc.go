@@ -48,7 +48,31 @@
 // says. A datagram's RecvReply always has Full, its whole length, so the
 // kernel can apply MSG_TRUNC. An ICMP (ping) socket sends and receives
 // ICMP echo messages, header included, as Linux's ping sockets do: netd
-// sets the identifier and the checksum.
+// sets the identifier and the checksum. A raw ICMP socket (SOCK_RAW,
+// IPPROTO_ICMP) sends whole ICMP messages as given, checksum included,
+// and receives every ICMP message that reaches the host with its IPv4
+// header, as Linux's raw sockets without IP_HDRINCL do (raw(7)).
+//
+// # Privilege
+//
+// netd sees one client for every program, so the kernel decides what a
+// program may do: it checks CAP_NET_BIND_SERVICE itself before a Bind
+// of a low port, and tells netd in SocketRequest.NetRaw whether the
+// program has CAP_NET_RAW, which a raw socket needs; netd then refuses
+// in Linux's order (EAFNOSUPPORT for the family, EPROTONOSUPPORT for
+// protocol 0, EPERM without the capability).
+//
+// # Status
+//
+// Status describes what netd serves for ip, netstat, /proc/net and
+// NETLINK_ROUTE: the interfaces (lo first, then the NIC: an interface's
+// index is its place in the list, from 1) with their counters, the
+// gateway, the DNS servers, every socket (Conn: addresses, Linux's TCP
+// state number, queues, drops, and Sock, which the kernel uses as the
+// socket's inode) and the TCP connections no socket holds (closing, in
+// TIME-WAIT, not yet accepted: Sock 0), in pages of MaxConns, and the
+// stack's counters under Linux's MIB names (SNMP). Fields are only ever
+// added, at the end of their struct; both ends are built together.
 //
 // Handler and NewServer (server.go) are the server side, Client
 // (client.go) the typed calls.
@@ -72,7 +96,7 @@
 //	14     GetOpt    OptRequest       OptReply       getsockopt(2)
 //	15     Wait      WaitRequest      WaitReply      readiness changes (long poll)
 //	16     Forget    Empty            Empty          the client is gone: close all it holds
-//	17     Status    StatusRequest    StatusReply    interfaces and connections (ip, netstat)
+//	17     Status    StatusRequest    StatusReply    interfaces, connections, counters (ip, netstat, /proc/net)
 //
 // # Errors
 //

@@ -42,8 +42,13 @@ type DetachRequest struct {
 // SOCK_CLOEXEC (the kernel's).
 type SocketRequest struct {
 	Family   uint16
-	Type     uint16 // SOCK_STREAM, SOCK_DGRAM
-	Protocol uint16 // 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP (ping)
+	Type     uint16 // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW
+	Protocol uint16 // 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP (ping; raw)
+	// NetRaw says the program has CAP_NET_RAW, which a SOCK_RAW socket
+	// needs (EPERM without it). The kernel checks, since netd sees one
+	// client for every program, and netd refuses in Linux's order
+	// (family, then protocol, then privilege).
+	NetRaw bool
 }
 
 // SockReply is a new socket.
@@ -159,7 +164,10 @@ type WaitReply struct {
 	Ready []Ready
 }
 
-// Interface is one network interface, for ip and ifconfig.
+// Interface is one network interface, for ip, ifconfig and
+// /proc/net/dev. The counters are Linux's rtnl_link_stats64: bytes count
+// whole frames, Ethernet header included (lo counts its 14-byte header
+// too, as Linux's loopback does).
 type Interface struct {
 	Name   string
 	MAC    []byte
@@ -168,6 +176,9 @@ type Interface struct {
 	Addrs  []Prefix
 	RxPkts uint64
 	TxPkts uint64
+	// Added for /proc/net/dev.
+	RxBytes, TxBytes uint64
+	RxErrs, TxErrs   uint64 // frames that could not be decoded; writes the link refused
 }
 
 // Prefix is an interface address with its prefix length.
@@ -176,12 +187,32 @@ type Prefix struct {
 	Bits uint8
 }
 
-// Conn is one socket, for netstat.
+// Conn is one socket, or a TCP connection no socket holds any more (one
+// that is finishing after close, or in TIME-WAIT), for netstat and
+// /proc/net/{tcp,udp,raw,icmp}.
 type Conn struct {
-	Type  uint16 // SOCK_STREAM, SOCK_DGRAM
-	Local Addr
+	Type  uint16 // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW
+	Local Addr   // a raw socket's Port is its protocol, as Linux's getsockname says
 	Peer  Addr
 	State string // "LISTEN", "ESTABLISHED", ...
+	// Added for /proc/net.
+	Sock     uint32 // the socket's number (its inode for the kernel); 0: held by no socket
+	Protocol uint16 // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP
+	// TCPState is the state as Linux numbers it (include/net/tcp_states.h:
+	// TCP_ESTABLISHED 1 ... TCP_CLOSING 11): a TCP socket's, and for a
+	// datagram socket TCP_ESTABLISHED when connected, else TCP_CLOSE.
+	TCPState uint8
+	// TxQueue and RxQueue are bytes: TCP's written and unacknowledged,
+	// and readable; a datagram socket's queued datagrams (RxQueue). A
+	// listener's RxQueue is its connections waiting to be accepted.
+	TxQueue, RxQueue uint32
+	Drops            uint32 // datagrams dropped on a full receive queue
+	// A connection's retransmission timeout (ms), congestion window and
+	// slow-start threshold (segments; SSThresh -1 while in the initial
+	// slow start), as the tail of a /proc/net/tcp line shows them.
+	RTO      uint32
+	CWnd     uint32
+	SSThresh int32
 }
 
 // StatusRequest asks for the sockets from the From'th on (0 first).
@@ -198,6 +229,69 @@ type StatusReply struct {
 	DNS        []Addr
 	Conns      []Conn
 	More       bool
+	SNMP       SNMP // added for /proc/net/snmp and /proc/net/netstat
+}
+
+// SNMP is the stack's counters under the names of Linux's MIBs
+// (include/uapi/linux/snmp.h; RFC 4293 for IP, ICMP and IcmpMsg, RFC 4022
+// for TCP, RFC 4113 for UDP), as /proc/net/snmp and /proc/net/netstat
+// show them. A counter the stack does not keep is 0, and netd's doc.go
+// (status.go) says which.
+type SNMP struct {
+	DefaultTTL uint8
+	IP         IPMIB
+	ICMP       ICMPMIB
+	ICMPMsg    []ICMPMsg // per ICMP type with a count, by type; at most MaxICMPMsg
+	TCP        TCPMIB
+	UDP        UDPMIB
+	TCPExt     TCPExtMIB
+	IPExt      IPExtMIB
+}
+
+// IPMIB is Linux's Ip line (Forwarding is always 2: not a router).
+type IPMIB struct {
+	InReceives, InHdrErrors, InAddrErrors, InUnknownProtos, InDiscards, InDelivers uint64
+	OutRequests, OutDiscards, OutNoRoutes                                          uint64
+	ReasmTimeout, ReasmReqds, ReasmOKs, ReasmFails                                 uint64
+	FragOKs, FragFails, FragCreates, OutTransmits                                  uint64
+}
+
+// ICMPMIB is Linux's Icmp line less its per-type counts, which are
+// ICMPMsg's.
+type ICMPMIB struct {
+	InMsgs, InErrors, InCsumErrors                           uint64
+	OutMsgs, OutErrors, OutRateLimitGlobal, OutRateLimitHost uint64
+}
+
+// ICMPMsg counts the ICMP messages of one type received (with a good
+// checksum) and sent.
+type ICMPMsg struct {
+	Type    uint8
+	In, Out uint64
+}
+
+// TCPMIB is Linux's Tcp line (RtoAlgorithm is 1, "other"; MaxConn -1).
+type TCPMIB struct {
+	RtoMin, RtoMax                                                  uint32 // milliseconds
+	ActiveOpens, PassiveOpens, AttemptFails, EstabResets, CurrEstab uint64
+	InSegs, OutSegs, RetransSegs, InErrs, OutRsts, InCsumErrors     uint64
+}
+
+// UDPMIB is Linux's Udp line.
+type UDPMIB struct {
+	InDatagrams, NoPorts, InErrors, OutDatagrams uint64
+	RcvbufErrors, SndbufErrors, InCsumErrors     uint64
+}
+
+// TCPExtMIB is the part of Linux's TcpExt line the stack counts.
+type TCPExtMIB struct {
+	ListenOverflows, ListenDrops, TCPTimeouts, TCPFastRetrans uint64
+	TCPChallengeACK, TCPKeepAlive, TCPWinProbe                uint64
+}
+
+// IPExtMIB is the part of Linux's IpExt line the stack counts.
+type IPExtMIB struct {
+	InOctets, OutOctets uint64
 }
 
 // The methods. Labels are the wire identity of a method: never reuse or
@@ -239,6 +333,7 @@ const (
 	MaxConns   = 24      // sockets in one StatusReply
 	MaxIfaces  = 4       // interfaces in one StatusReply
 	MaxDNS     = 3       // DNS servers in one StatusReply (resolv.conf's MAXNS)
+	MaxICMPMsg = 32      // ICMP types counted in one StatusReply
 )
 
 // Linux's values, from gvisor's ABI package, so that the kernel passes a
@@ -248,6 +343,16 @@ const (
 	AF_INET6    = linux.AF_INET6
 	SOCK_STREAM = linux.SOCK_STREAM
 	SOCK_DGRAM  = linux.SOCK_DGRAM
+	SOCK_RAW    = linux.SOCK_RAW
+
+	IPPROTO_ICMP = linux.IPPROTO_ICMP
+	IPPROTO_TCP  = linux.IPPROTO_TCP
+	IPPROTO_UDP  = linux.IPPROTO_UDP
+
+	// SOL_RAW's ICMP_FILTER (raw(7)): a 32-bit mask of the ICMP types
+	// below 32 that a raw ICMP socket does not receive.
+	SOL_RAW     = linux.SOL_RAW
+	ICMP_FILTER = 1 // include/uapi/linux/icmp.h; gvisor's ABI package has no name for it
 
 	EPOLLIN    = linux.EPOLLIN
 	EPOLLOUT   = linux.EPOLLOUT

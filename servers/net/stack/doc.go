@@ -35,6 +35,8 @@
 //	Listener.Accept, Conn.Read/Write/CloseWrite/CloseRead/Close/Abort
 //	ListenUDP -> *UDPSocket: SendTo, RecvFrom, Connect, Close
 //	OpenPing  -> *PingSocket: ICMP echo requests and their replies
+//	OpenRaw   -> *RawSocket: every ICMP message that reaches the host,
+//	             IP header included; messages sent as given (raw.go)
 //
 // Every socket has SetNotify(func(socket.Events)) and Events(). A call that
 // cannot proceed returns socket.ErrWouldBlock; the owner waits for a
@@ -69,6 +71,6 @@
 // # Not implemented
 //
 // IPv6, IP forwarding, multicast and IGMP, IP options (accepted and
-// ignored), path MTU discovery, and broadcasts looped back to the host's
-// own sockets.
+// ignored), path MTU discovery, broadcasts looped back to the host's own
+// sockets, and raw sockets of protocols other than ICMP (and IP_HDRINCL).
 package stack

@@ -32,6 +32,12 @@ func fuzzStack() (*stack.Stack, *clock.Fake) {
 	services.ServeEcho(s, services.EchoPort)
 	services.ServeUDPEcho(s, services.EchoPort)
 	services.ServeChecksum(s, services.ChecksumPort)
+	// Two raw ICMP sockets that never read: one takes everything, one
+	// filters echo requests and is connected to a peer.
+	s.OpenRaw(ipv4.ProtoICMP)
+	r, _ := s.OpenRaw(ipv4.ProtoICMP)
+	r.SetFilter(1 << 8)
+	r.Connect(sim.AddrA)
 	return s, clk
 }
 

@@ -22,6 +22,7 @@ func (s *Stack) handleICMP(h *ipv4.Header, b []byte, bcast bool) {
 		s.stats.ICMP.Malformed++
 		return
 	}
+	s.stats.ICMP.InTypes[m.Type]++
 	switch m.Type {
 	case icmp.TypeEchoRequest:
 		s.stats.ICMP.EchoRequests++
@@ -94,6 +95,7 @@ func (s *Stack) sendICMP(dst netip.Addr, m *icmp.Message) error {
 	}
 	m.Encode(s.transportBuf(n))
 	s.stats.ICMP.Out++
+	s.stats.ICMP.OutTypes[m.Type]++
 	return s.sendIPv4(dst, ipv4.ProtoICMP, n)
 }
 

@@ -47,6 +47,7 @@ func (s *Stack) handleIPv4(b []byte, local bool) {
 		s.stats.IPv4.Malformed++
 		return
 	}
+	s.stats.IPv4.BytesIn += uint64(h.TotalLen)
 	dst, src := h.DstAddr(), h.SrcAddr()
 	bcast := s.isBroadcast(dst)
 	switch {
@@ -67,6 +68,7 @@ func (s *Stack) handleIPv4(b []byte, local bool) {
 		s.stats.IPv4.NotForUs++ // RFC 1122 section 3.2.1.3: discard
 		return
 	}
+	reassembled := false
 	if h.IsFragment() {
 		s.stats.IPv4.FragmentsIn++
 		var done bool
@@ -80,13 +82,22 @@ func (s *Stack) handleIPv4(b []byte, local bool) {
 			return
 		}
 		s.stats.IPv4.Reassembled++
+		reassembled = true
+	}
+	if len(s.raws) > 0 {
+		// Raw sockets see the datagram before its protocol does, as
+		// Linux's raw_local_deliver (raw.go).
+		s.deliverRaw(&h, payload, b, reassembled)
 	}
 	switch h.Protocol {
 	case ipv4.ProtoICMP:
+		s.stats.IPv4.Delivered++
 		s.handleICMP(&h, payload, bcast)
 	case ipv4.ProtoUDP:
+		s.stats.IPv4.Delivered++
 		s.handleUDP(&h, payload, b, bcast)
 	case ipv4.ProtoTCP:
+		s.stats.IPv4.Delivered++
 		if bcast {
 			s.stats.IPv4.NotForUs++
 			return
@@ -179,6 +190,9 @@ func (s *Stack) sendIPv4From(src, dst netip.Addr, proto uint8, n int) error {
 	h := ipv4.Header{TotalLen: ipv4.HeaderLen + n, ID: s.ipID, TTL: s.cfg.TTL, Protocol: proto,
 		Src: src.As4(), Dst: dst.As4()}
 	s.stats.IPv4.PacketsOut++
+	if s.isLocal(dst) || h.TotalLen <= s.mtu {
+		s.stats.IPv4.BytesOut += uint64(h.TotalLen)
+	}
 	if s.isLocal(dst) {
 		pkt := s.buf[ethernet.HeaderLen : ethernet.HeaderLen+h.TotalLen]
 		h.Encode(pkt)
@@ -192,6 +206,7 @@ func (s *Stack) sendIPv4From(src, dst netip.Addr, proto uint8, n int) error {
 		return nil
 	}
 	data := s.transportBuf(n)
+	s.stats.IPv4.Fragmented++
 	chunk := (s.mtu - ipv4.HeaderLen) &^ 7
 	for off := 0; off < n; off += chunk {
 		k := min(chunk, n-off)
@@ -201,6 +216,7 @@ func (s *Stack) sendIPv4From(src, dst netip.Addr, proto uint8, n int) error {
 		f.Encode(frame[ethernet.HeaderLen:])
 		copy(frame[ethernet.HeaderLen+ipv4.HeaderLen:], data[off:off+k])
 		s.stats.IPv4.FragmentsOut++
+		s.stats.IPv4.BytesOut += uint64(f.TotalLen)
 		s.deliverFrame(frame, nextHop, bcast)
 	}
 	return nil

@@ -24,6 +24,7 @@ func (s *Stack) isLocal(dst netip.Addr) bool {
 // queueLocal queues a copy of the IPv4 datagram pkt for local delivery.
 func (s *Stack) queueLocal(pkt []byte) {
 	s.stats.IPv4.Local++
+	s.stats.IPv4.LocalBytes += uint64(len(pkt))
 	s.local = append(s.local, append([]byte(nil), pkt...))
 }
 

@@ -60,6 +60,7 @@ type Stack struct {
 	isnKey       [32]byte
 	udp          map[uint16]*UDPSocket
 	pings        map[uint16]*PingSocket
+	raws         []*RawSocket // raw.go
 
 	icmpTokens   float64
 	icmpRefilled time.Duration
@@ -127,6 +128,9 @@ func (s *Stack) MAC() ethernet.Address { return s.cfg.MAC }
 
 // MTU returns the link MTU.
 func (s *Stack) MTU() int { return s.mtu }
+
+// TTL returns the time to live of the datagrams the stack sends.
+func (s *Stack) TTL() uint8 { return s.cfg.TTL }
 
 // Now returns the stack's current time.
 func (s *Stack) Now() time.Duration { return s.clk.Now() }
@@ -209,6 +213,7 @@ func (s *Stack) changed(so socket.Socket) {
 
 func (s *Stack) handleFrame(frame []byte) {
 	s.stats.Link.FramesIn++
+	s.stats.Link.BytesIn += uint64(len(frame))
 	eh, payload, err := ethernet.Parse(frame)
 	if err != nil {
 		s.stats.Ethernet.Malformed++
@@ -234,6 +239,7 @@ func (s *Stack) writeFrame(frame []byte, dst ethernet.Address, typ uint16) {
 	ethernet.Header{Dst: dst, Src: s.cfg.MAC, Type: typ}.Encode(frame)
 	frame = ethernet.PadTo(frame)
 	s.stats.Link.FramesOut++
+	s.stats.Link.BytesOut += uint64(len(frame))
 	if err := s.link.WriteFrame(frame); err != nil {
 		s.stats.Link.WriteErrors++
 	}

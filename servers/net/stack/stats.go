@@ -12,11 +12,13 @@ type Stats struct {
 	ICMP     ICMPStats
 	UDP      UDPStats
 	TCP      TCPStats
+	Raw      RawStats
 }
 
 // LinkStats counts frames through the link endpoint.
 type LinkStats struct {
 	FramesIn, FramesOut, WriteErrors uint64
+	BytesIn, BytesOut                uint64 // frames' bytes, Ethernet header included
 }
 
 // EthernetStats counts Ethernet-level drops.
@@ -50,7 +52,11 @@ type IPv4Stats struct {
 	FragmentDrops         uint64 // overlap, bad shape, limits
 	ReassemblyTimeouts    uint64
 	FragmentsOut          uint64
+	Fragmented            uint64 // datagrams sent in fragments
 	Local                 uint64 // datagrams sent to our own addresses (loopback)
+	LocalBytes            uint64 // their bytes, IP header included
+	Delivered             uint64 // datagrams handed to a protocol (after reassembly)
+	BytesIn, BytesOut     uint64 // of the packets counted in PacketsIn and sent (each fragment), headers included
 }
 
 // ICMPStats counts ICMP traffic.
@@ -62,6 +68,10 @@ type ICMPStats struct {
 	EchoReplies   uint64
 	Unreachables  uint64 // received
 	ErrorsLimited uint64 // errors not sent because of the rate limit
+	// InTypes counts the messages received with a good checksum by
+	// type, OutTypes those sent (by the stack, or by raw sockets) by
+	// type: Linux's IcmpMsg counters.
+	InTypes, OutTypes [256]uint64
 }
 
 // UDPStats counts UDP traffic and drops.
@@ -71,6 +81,7 @@ type UDPStats struct {
 	BadChecksum uint64
 	NoPort      uint64
 	QueueFull   uint64
+	Delivered   uint64 // datagrams queued on a socket
 }
 
 // TCPStats adds the stack's own TCP drops to the connections' counters.
@@ -79,4 +90,11 @@ type TCPStats struct {
 	Malformed    uint64
 	BadChecksum  uint64
 	NoConnection uint64 // segments answered with a reset
+}
+
+// RawStats counts raw sockets' traffic (raw.go).
+type RawStats struct {
+	Delivered uint64 // copies queued on raw sockets
+	QueueFull uint64 // copies dropped: the socket's queue was full
+	Out       uint64 // datagrams sent by raw sockets
 }

@@ -214,3 +214,21 @@ func (s *Stack) DescribeTCP() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// TCPConns returns every tracked connection, in any state (TIME-WAIT
+// included, and connections their owner has closed that are still
+// finishing), ordered by local then remote address, for status reports.
+func (s *Stack) TCPConns() []*tcp.Conn {
+	all := make([]*tcp.Conn, 0, len(s.tcpConns))
+	for _, c := range s.tcpConns {
+		all = append(all, c)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i].ID(), all[j].ID()
+		if c := a.Local.Compare(b.Local); c != 0 {
+			return c < 0
+		}
+		return a.Remote.Compare(b.Remote) < 0
+	})
+	return all
+}

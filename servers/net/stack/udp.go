@@ -25,6 +25,7 @@ type UDPSocket struct {
 	queue  []Datagram
 	bytes  int
 	err    error // from an ICMP error, reported once
+	drops  uint64
 	closed bool
 }
 
@@ -46,6 +47,13 @@ func (s *Stack) ListenUDP(port uint16) (*UDPSocket, error) {
 
 // LocalPort returns the bound port.
 func (u *UDPSocket) LocalPort() uint16 { return u.port }
+
+// Queued returns the bytes of the datagrams waiting to be received.
+func (u *UDPSocket) Queued() int { return u.bytes }
+
+// Drops returns how many datagrams were dropped because the queue was
+// full (Linux's sk_drops, /proc/net/udp).
+func (u *UDPSocket) Drops() uint64 { return u.drops }
 
 // Connect restricts the socket to one peer: it receives only from remote,
 // and ICMP errors about datagrams to remote are reported by the next call.
@@ -185,10 +193,12 @@ func (s *Stack) handleUDP(h *ipv4.Header, b, orig []byte, bcast bool) {
 	}
 	if u.bytes+len(payload) > s.cfg.UDPQueueBytes {
 		s.stats.UDP.QueueFull++
+		u.drops++
 		return
 	}
 	u.queue = append(u.queue, Datagram{From: from, Data: append([]byte(nil), payload...)})
 	u.bytes += len(payload)
+	s.stats.UDP.Delivered++
 	s.changed(u)
 }
 

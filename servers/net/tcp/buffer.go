@@ -17,6 +17,9 @@ func (r *ring) Free() int { return len(r.buf) - r.n }
 // writeAt copies p to the position off bytes past the head, wrapping; the
 // caller guarantees off+len(p) <= Cap.
 func (r *ring) writeAt(off int, p []byte) {
+	if len(p) == 0 {
+		return // (a released buffer has no room: releaseBuffers)
+	}
 	pos := (r.head + off) % len(r.buf)
 	c := copy(r.buf[pos:], p)
 	copy(r.buf, p[c:])
@@ -33,6 +36,9 @@ func (r *ring) Append(p []byte) int {
 // Peek returns the n bytes starting off bytes past the head as at most two
 // slices that alias the buffer.
 func (r *ring) Peek(off, n int) ([]byte, []byte) {
+	if n == 0 {
+		return nil, nil
+	}
 	pos := (r.head + off) % len(r.buf)
 	if pos+n <= len(r.buf) {
 		return r.buf[pos : pos+n], nil
@@ -42,6 +48,9 @@ func (r *ring) Peek(off, n int) ([]byte, []byte) {
 
 // Discard drops n bytes from the head.
 func (r *ring) Discard(n int) {
+	if n == 0 {
+		return
+	}
 	r.head = (r.head + n) % len(r.buf)
 	r.n -= n
 	// The head stays where it is even when empty: the receive buffer keeps

@@ -36,7 +36,11 @@
 // of spans saying which parts are filled; a segment that fills a gap just
 // lets RCV.NXT jump. The window we advertise is the free space, grown only
 // in steps of at least one MSS or half the buffer (receiver silly-window
-// avoidance) and never shrunk (section 3.8.6.2.2).
+// avoidance) and never shrunk (section 3.8.6.2.2). A connection entering
+// TIME-WAIT gives its send ring back (everything in it was acknowledged)
+// and its receive ring too unless its owner still has data to read
+// (releaseBuffers): it lives 2 MSL, and a program that opens and closes
+// connections quickly would otherwise keep half a megabyte in each.
 //
 // # Loss recovery
 //

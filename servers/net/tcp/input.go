@@ -324,6 +324,7 @@ func (c *Conn) enterTimeWait() {
 	c.keep.Stop()
 	c.delack.Stop()
 	c.wait.Set(c.host.Now() + 2*c.cfg.MSL)
+	c.releaseBuffers()
 	c.changed()
 }
 

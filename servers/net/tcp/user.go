@@ -143,6 +143,10 @@ func (c *Conn) Close() {
 	if c.state == Closed {
 		return
 	}
+	if c.state == TimeWait {
+		c.releaseBuffers() // nobody will read what is left
+		return
+	}
 	if c.rcvBuf.Len() > 0 || c.state == SynSent {
 		c.Abort()
 		return
