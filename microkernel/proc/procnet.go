@@ -70,12 +70,7 @@ func netOf(st sockproto.StatusReply) procfs.Net {
 			RTO: msDuration(c.RTO), CWnd: c.CWnd, SSThresh: c.SSThresh,
 		})
 	}
-	m := st.SNMP
-	out.SNMP = procfs.SNMP{DefaultTTL: m.DefaultTTL, IP: procfs.IPMIB(m.IP), ICMP: procfs.ICMPMIB(m.ICMP),
-		TCP: procfs.TCPMIB(m.TCP), UDP: procfs.UDPMIB(m.UDP), TCPExt: procfs.TCPExtMIB(m.TCPExt), IPExt: procfs.IPExtMIB(m.IPExt)}
-	for _, t := range m.ICMPMsg {
-		out.SNMP.ICMPMsg = append(out.SNMP.ICMPMsg, procfs.ICMPMsg(t))
-	}
+	out.SNMP = st.SNMP
 	return out
 }
 

@@ -1,14 +1,11 @@
 package proc
 
 import (
-	"encoding/binary"
-
 	"gvisor.dev/gvisor/pkg/abi/linux"
 	"gvisor.dev/gvisor/pkg/abi/linux/errno"
 
 	"valence.dev/microkernel/kfile"
 	"valence.dev/microkernel/netlink"
-	"valence.dev/microkernel/sock"
 )
 
 // Sending requests to and receiving answers from a netlink socket, in
@@ -139,18 +136,8 @@ func netlinkRecvmsg(c *call, s *netlink.Socket, of *kfile.OpenFile) result {
 	if full > len(data) {
 		msgFlags |= linux.MSG_TRUNC
 	}
-	var out [8]byte
-	binary.LittleEndian.PutUint32(out[:4], m.NameLen)
-	if err := c.as().CopyOut(hdr+sock.MsgNameLenOff, out[:4]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	binary.LittleEndian.PutUint64(out[:], 0)
-	if err := c.as().CopyOut(hdr+sock.MsgControlLenOff, out[:]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	binary.LittleEndian.PutUint32(out[:4], msgFlags)
-	if err := c.as().CopyOut(hdr+sock.MsgFlagsOff, out[:4]); err != nil {
-		return fail(errno.EFAULT)
+	if e := putMsgHeader(c, hdr, m.NameLen, msgFlags); e != 0 {
+		return fail(e)
 	}
 	if flags&linux.MSG_TRUNC != 0 {
 		return ok(uint64(full))

@@ -143,18 +143,8 @@ func sysRecvmsg(c *call) result {
 	if s.Type() != uint16(linux.SOCK_STREAM) && full > n {
 		msgFlags |= linux.MSG_TRUNC
 	}
-	var out [8]byte
-	binary.LittleEndian.PutUint32(out[:4], m.NameLen)
-	if err := c.as().CopyOut(hdr+sock.MsgNameLenOff, out[:4]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	binary.LittleEndian.PutUint64(out[:], 0)
-	if err := c.as().CopyOut(hdr+sock.MsgControlLenOff, out[:]); err != nil {
-		return fail(errno.EFAULT)
-	}
-	binary.LittleEndian.PutUint32(out[:4], msgFlags)
-	if err := c.as().CopyOut(hdr+sock.MsgFlagsOff, out[:4]); err != nil {
-		return fail(errno.EFAULT)
+	if e := putMsgHeader(c, hdr, m.NameLen, msgFlags); e != 0 {
+		return fail(e)
 	}
 	if flags&linux.MSG_TRUNC != 0 && s.Type() != uint16(linux.SOCK_STREAM) {
 		return ok(uint64(full))
@@ -182,4 +172,24 @@ func recvMsgArgs(c *call, hdr uint64) (sock.MsgHdr, [][2]uint64, uint64, errno.E
 		}
 	}
 	return m, v, total, 0
+}
+
+// putMsgHeader writes back what recvmsg(2) reports in the caller's
+// struct msghdr at hdr: msg_namelen, a msg_controllen of 0 (no ancillary
+// data) and msg_flags.
+func putMsgHeader(c *call, hdr uint64, nameLen, msgFlags uint32) errno.Errno {
+	var out [8]byte
+	binary.LittleEndian.PutUint32(out[:4], nameLen)
+	if err := c.as().CopyOut(hdr+sock.MsgNameLenOff, out[:4]); err != nil {
+		return errno.EFAULT
+	}
+	binary.LittleEndian.PutUint64(out[:], 0)
+	if err := c.as().CopyOut(hdr+sock.MsgControlLenOff, out[:]); err != nil {
+		return errno.EFAULT
+	}
+	binary.LittleEndian.PutUint32(out[:4], msgFlags)
+	if err := c.as().CopyOut(hdr+sock.MsgFlagsOff, out[:4]); err != nil {
+		return errno.EFAULT
+	}
+	return 0
 }

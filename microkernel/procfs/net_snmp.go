@@ -3,68 +3,26 @@ package procfs
 import (
 	"fmt"
 	"strings"
+
+	"valence.dev/servers/net/sockproto"
 )
 
 // /proc/net/snmp and /proc/net/netstat: pairs of lines, names then
 // values, per MIB, in the order of Linux's net/ipv4/proc.c.
 
-// SNMP is the network's counters under Linux's MIB names. Its types
-// have the same fields as the network server's (sockproto.SNMP), so the
-// kernel converts one to the other.
-type SNMP struct {
-	DefaultTTL uint8
-	IP         IPMIB
-	ICMP       ICMPMIB
-	ICMPMsg    []ICMPMsg // by type
-	TCP        TCPMIB
-	UDP        UDPMIB
-	TCPExt     TCPExtMIB
-	IPExt      IPExtMIB
-}
-
-// IPMIB is the Ip line.
-type IPMIB struct {
-	InReceives, InHdrErrors, InAddrErrors, InUnknownProtos, InDiscards, InDelivers uint64
-	OutRequests, OutDiscards, OutNoRoutes                                          uint64
-	ReasmTimeout, ReasmReqds, ReasmOKs, ReasmFails                                 uint64
-	FragOKs, FragFails, FragCreates, OutTransmits                                  uint64
-}
-
-// ICMPMIB is the Icmp line less its per-type counts, which are ICMPMsg's.
-type ICMPMIB struct {
-	InMsgs, InErrors, InCsumErrors                           uint64
-	OutMsgs, OutErrors, OutRateLimitGlobal, OutRateLimitHost uint64
-}
-
-// ICMPMsg counts the messages of one ICMP type received and sent.
-type ICMPMsg struct {
-	Type    uint8
-	In, Out uint64
-}
-
-// TCPMIB is the Tcp line.
-type TCPMIB struct {
-	RtoMin, RtoMax                                                  uint32 // milliseconds
-	ActiveOpens, PassiveOpens, AttemptFails, EstabResets, CurrEstab uint64
-	InSegs, OutSegs, RetransSegs, InErrs, OutRsts, InCsumErrors     uint64
-}
-
-// UDPMIB is the Udp line.
-type UDPMIB struct {
-	InDatagrams, NoPorts, InErrors, OutDatagrams uint64
-	RcvbufErrors, SndbufErrors, InCsumErrors     uint64
-}
-
-// TCPExtMIB is the part of the TcpExt line the network counts.
-type TCPExtMIB struct {
-	ListenOverflows, ListenDrops, TCPTimeouts, TCPFastRetrans uint64
-	TCPChallengeACK, TCPKeepAlive, TCPWinProbe                uint64
-}
-
-// IPExtMIB is the part of the IpExt line the network counts.
-type IPExtMIB struct {
-	InOctets, OutOctets uint64
-}
+// SNMP is the network's counters under Linux's MIB names, as the
+// network server reports them (sockproto.SNMP: one definition for the
+// wire and for rendering).
+type (
+	SNMP      = sockproto.SNMP
+	IPMIB     = sockproto.IPMIB
+	ICMPMIB   = sockproto.ICMPMIB
+	ICMPMsg   = sockproto.ICMPMsg
+	TCPMIB    = sockproto.TCPMIB
+	UDPMIB    = sockproto.UDPMIB
+	TCPExtMIB = sockproto.TCPExtMIB
+	IPExtMIB  = sockproto.IPExtMIB
+)
 
 // counter is one column: its name and value, printed as a signed or
 // unsigned decimal.
