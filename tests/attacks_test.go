@@ -25,7 +25,7 @@ var attacks = []string{
 // a mount(2) the mounter refuses, with the mounter's reason (a console
 // line's worth of its 3000 bytes).
 var consoleSays = []string{
-	`proc: pid \d+ \(attacks\): (spawn|proc-spawn|execve) /etc/motd refused \(EACCES\): /etc/motd: not executable`,
+	`proc: pid \d+ \(attacks\): (spawn|proc-spawn|execve) (/etc/[\w.]+) refused \(EACCES\): /etc/[\w.]+: not executable`,
 	`proc: pid \d+ \(attacks\): mount /dev/liar0 \(valfs\) on /tmp refused \(EINVAL\): lying mounter: m{100}`,
 }
 

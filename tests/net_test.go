@@ -104,7 +104,9 @@ func TestNet(t *testing.T) {
 	extra := append(nvmeDisk(disk, "valence-root"),
 		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:8080", fwd),
 		"-device", "virtio-net-pci,netdev=net0,disable-legacy=on,mac=52:54:00:12:34:56")
-	cmdline := fmt.Sprintf("root=nvme0 init=/bin/nettests NETTESTS_HOST=%d NETTESTS_UDP=%d", httpPort, udpPort)
+	// 500 connect/close cycles in socket-flood (2000 by default) keep
+	// make test within its time; a leak shows in any number of them.
+	cmdline := fmt.Sprintf("root=nvme0 init=/bin/nettests NETTESTS_HOST=%d NETTESTS_UDP=%d NETTESTS_FLOOD_CYCLES=500", httpPort, udpPort)
 	m := qemu.Boot(t, qemu.Options{Cmdline: cmdline, Timeout: 4 * bootTimeout, ExtraArgs: extra})
 	m.Expect(`netd: eth0 52:54:00:12:34:56 10\.0\.2\.15/24 gateway 10\.0\.2\.2`, bootTimeout)
 	m.Expect(`nettests: serving on :8080`, 3*bootTimeout)

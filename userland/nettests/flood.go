@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -190,10 +191,14 @@ func flood(limit uint64, base int, old net.Conn) error {
 	return nil
 }
 
-// connectCycles: 2000 times, connect to addr, echo a byte, close. The
+// connectCycles: NETTESTS_FLOOD_CYCLES times (default 2000; make test's
+// TestNet asks for 500), connect to addr, echo a byte, close. The
 // descriptors come back to base, and netd serves a new connection.
 func connectCycles(addr string, base int) error {
-	const cycles = 2000
+	cycles := 2000
+	if n, err := strconv.Atoi(os.Getenv("NETTESTS_FLOOD_CYCLES")); err == nil && n > 0 {
+		cycles = n
+	}
 	start := time.Now()
 	for i := range cycles {
 		c, err := net.DialTimeout("tcp", addr, 30*time.Second)
